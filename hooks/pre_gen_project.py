@@ -1,0 +1,123 @@
+"""Validate the answers before cookiecutter writes anything (standard library only).
+
+A non-zero exit makes cookiecutter abort and remove what it started, so a bad answer
+leaves nothing on disk.
+"""
+
+import keyword
+import re
+import sys
+
+# Modules the baked project imports or creates at its top level: a package with one of
+# these names would shadow it.
+RESERVED = {
+    "brotli",
+    "concurrent_log_handler",
+    "config",
+    "corsheaders",
+    "csp",
+    "dj_database_url",
+    "django",
+    "django_ratelimit",
+    "django_redis",
+    "dotenv",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "gunicorn",
+    "manage",
+    "psycopg",
+    "pytest",
+    "pythonjsonlogger",
+    "ratelimit",
+    "redis",
+    "rest_framework",
+    "sentry_sdk",
+    "static",
+    "staticfiles",
+    "templates",
+    "test",
+    "tests",
+    "whitenoise",
+}
+
+SLUG_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+# Free text lands in Python strings, HTML, TOML and Markdown: these characters would break one of them.
+UNSAFE_TEXT_RE = re.compile(r'["\\{}<>\r\n]')
+
+
+def slug_error(slug):
+    if not SLUG_RE.match(slug):
+        return "must be a lower-case Python identifier (a-z, 0-9, _; not starting with a digit)"
+    if keyword.iskeyword(slug) or keyword.issoftkeyword(slug):
+        return "is a Python keyword"
+    if slug in RESERVED or slug in sys.stdlib_module_names:
+        return "would shadow a module the project imports; choose another name"
+    return None
+
+
+def domain_error(domain):
+    if "://" in domain or "/" in domain or ":" in domain:
+        return "must be a host name only, without scheme, port or path (e.g. api.example.com)"
+    labels = domain.split(".")
+    if len(domain) > 253 or len(labels) < 2 or not all(LABEL_RE.match(label) for label in labels):
+        return "must be a lower-case host name such as api.example.com"
+    if labels[-1].isdigit():
+        return "must be a host name, not an IP address"
+    return None
+
+
+def timezone_error(name):
+    try:
+        import zoneinfo
+
+        known = zoneinfo.available_timezones()
+    except ImportError:  # pragma: no cover - Python < 3.9
+        return None
+    if known and name not in known:
+        return "must be an IANA time zone name such as UTC or Europe/Paris"
+    return None
+
+
+def main():
+    # tojson renders each answer as a valid string literal whatever characters it holds.
+    answers = {
+        "project_name": {{ cookiecutter.project_name|tojson }},
+        "project_slug": {{ cookiecutter.project_slug|tojson }},
+        "description": {{ cookiecutter.description|tojson }},
+        "author_name": {{ cookiecutter.author_name|tojson }},
+        "author_email": {{ cookiecutter.author_email|tojson }},
+        "domain_name": {{ cookiecutter.domain_name|tojson }},
+        "python_version": {{ cookiecutter.python_version|tojson }},
+        "timezone": {{ cookiecutter.timezone|tojson }},
+    }
+    errors = [
+        (field, "must not contain quotes, backslashes, braces, angle brackets or line breaks")
+        for field in ("project_name", "description", "author_name")
+        if UNSAFE_TEXT_RE.search(answers[field])
+    ]
+    if not answers["project_name"].strip():
+        errors.append(("project_name", "must not be empty"))
+    problem = slug_error(answers["project_slug"])
+    if problem:
+        errors.append(("project_slug", problem))
+    if not EMAIL_RE.match(answers["author_email"]):
+        errors.append(("author_email", "must be an e-mail address such as you@example.com"))
+    problem = domain_error(answers["domain_name"])
+    if problem:
+        errors.append(("domain_name", problem))
+    if answers["python_version"] not in PYTHON_VERSIONS:
+        errors.append(("python_version", "must be one of " + ", ".join(PYTHON_VERSIONS)))
+    problem = timezone_error(answers["timezone"])
+    if problem:
+        errors.append(("timezone", problem))
+
+    for field, problem in errors:
+        print(f"ERROR: {field} {answers[field]!r} {problem}.", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Shared machinery for the template tests: baking, baked-project venvs, running the Procfile."""
+
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+IN_CI = bool(os.environ.get("CI"))
+
+# Railway-like production environment for the baked project; each test adds what it needs.
+RAILWAY_DOMAIN = "my-api-production.up.railway.app"
+
+
+def production_env(**extra):
+    """Variables a Railway deploy has: no DEBUG, no .env, a real key, Railway's own names."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "LANG": "C.UTF-8",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "RAILWAY_PUBLIC_DOMAIN": RAILWAY_DOMAIN,
+        "RAILWAY_ENVIRONMENT_NAME": "production",
+        "WEB_CONCURRENCY": "2",
+    }
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+def python_for(version):
+    """An interpreter for `version` (pyenv's or on PATH), else the running one."""
+    candidates = sorted(PYENV_ROOT.glob(f"versions/{version}.*/bin/python"), reverse=True)
+    found = shutil.which(f"python{version}")
+    if found:
+        candidates.append(Path(found))
+    for candidate in candidates:
+        if candidate.exists():
+            return str(candidate)
+    return sys.executable
+
+
+class VenvCache:
+    """One venv per (interpreter, requirements) within a test session."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self.venvs = {}
+
+    def for_project(self, project):
+        project = Path(project)
+        version = (project / ".python-version").read_text().strip()
+        python = python_for(version)
+        digest = hashlib.sha256(python.encode())
+        for name in ("requirements.txt", "requirements-dev.txt"):
+            digest.update((project / name).read_bytes())
+        key = digest.hexdigest()[:16]
+        if key not in self.venvs:
+            venv = self.root / key
+            if not (venv / "installed").exists():
+                shutil.rmtree(venv, ignore_errors=True)
+                subprocess.run([python, "-m", "venv", str(venv)], check=True)
+                requirements = [project / "requirements-dev.txt", project / "requirements.txt"]
+                for req in requirements:
+                    shutil.copy(req, venv / req.name)
+                subprocess.run(
+                    [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+                     "--disable-pip-version-check", "-r", str(venv / "requirements-dev.txt")],
+                    check=True,
+                )
+                (venv / "installed").touch()
+            self.venvs[key] = venv
+        return self.venvs[key]
+
+
+def venv_env(venv, env):
+    """env with the venv's bin first on PATH, as if activated."""
+    return {**env, "PATH": f"{venv / 'bin'}{os.pathsep}{env['PATH']}", "VIRTUAL_ENV": str(venv)}
+
+
+def run(cmd, cwd, env, timeout=300, check=True):
+    result = subprocess.run(
+        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, shell=isinstance(cmd, str)
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{cmd!r} exited {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+        )
+    return result
+
+
+def free_port():
+    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+        sock.bind(("::", 0))
+        return sock.getsockname()[1]
+
+
+def procfile_command(project, process="web"):
+    for line in (Path(project) / "Procfile").read_text().splitlines():
+        match = re.match(rf"^{process}:\s*(.+)$", line)
+        if match:
+            return match.group(1)
+    raise AssertionError(f"no {process}: line in Procfile")
+
+
+def deploy_copy(project, dest):
+    """What Railway checks out: the git-tracked files, so no .env, db or staticfiles."""
+    dest = Path(dest)
+    shutil.copytree(
+        project,
+        dest,
+        ignore=shutil.ignore_patterns(".env", "db.sqlite3*", "staticfiles", "__pycache__", ".venv"),
+    )
+    return dest
+
+
+class Http:
+    """Minimal HTTP client over urllib: never follows redirects, returns (status, headers, body)."""
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    def __init__(self, base_url):
+        self.base_url = base_url
+        self.opener = urllib.request.build_opener(self._NoRedirect)
+
+    def request(self, method, path, headers=None, body=None, timeout=30):
+        req = urllib.request.Request(self.base_url + path, data=body, method=method, headers=headers or {})
+        try:
+            with self.opener.open(req, timeout=timeout) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, error.read()
+
+    def get(self, path, headers=None, **kwargs):
+        return self.request("GET", path, headers=headers, **kwargs)
+
+
+class Server:
+    """The Procfile web command, run as Railway runs it (sh -c, PORT set), in its own process group."""
+
+    def __init__(self, project, env, log_path, startup_timeout=90):
+        self.project = Path(project)
+        self.port = free_port()
+        self.env = {**env, "PORT": str(self.port)}
+        self.log_path = Path(log_path)
+        self.startup_timeout = startup_timeout
+        self.http = Http(f"http://127.0.0.1:{self.port}")
+        self.process = None
+
+    def start(self):
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            ["sh", "-c", procfile_command(self.project)],
+            cwd=self.project,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"web command exited {self.process.returncode}:\n{self.output()}")
+            try:
+                status, _, _ = self.http.get("/health/", {"Host": "healthcheck.railway.app"}, timeout=2)
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise AssertionError(f"web command not healthy after {self.startup_timeout}s:\n{self.output()}")
+
+    def output(self):
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=40):
+        """Signal the main process as Railway does on redeploy; return its exit code."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            raise
+        finally:
+            self.log.close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

@@ -1,0 +1,60 @@
+"""Install the baked project and run its own commands, as its users and its CI would."""
+
+import pytest
+
+from helpers import production_env, run, venv_env
+
+
+def test_own_test_suite_passes(default_project, default_venv):
+    env = venv_env(default_venv, production_env())
+    result = run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"], default_project, env)
+    assert " passed" in result.stdout and " failed" not in result.stdout
+
+
+def test_lint_and_format_are_clean(default_project, default_venv):
+    env = venv_env(default_venv, production_env())
+    run(["ruff", "check", "--no-cache", "."], default_project, env)
+    run(["ruff", "format", "--check", "--no-cache", "."], default_project, env)
+
+
+def test_deploy_checks_pass_with_production_variables(deployed):
+    project, venv = deployed
+    result = run(["python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"], project,
+                 venv_env(venv, production_env()))
+    assert "no issues (0 silenced)" in result.stdout
+
+
+def test_missing_secret_key_stops_startup_with_its_name(deployed):
+    project, venv = deployed
+    env = venv_env(venv, production_env())
+    del env["DJANGO_SECRET_KEY"]
+    result = run(["python", "manage.py", "check"], project, env, check=False)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+VARIANTS = [
+    {"use_sentry": False, "use_cors": True},
+    {"use_sentry": True, "use_cors": False},
+    {"use_sentry": False, "use_cors": False},
+    {"python_version": "3.11"},
+    {"python_version": "3.12"},
+]
+
+
+@pytest.mark.parametrize("options", VARIANTS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+def test_other_variants_pass_their_own_checks(cookies, venvs, options):
+    """The default bake is covered above; every other option value gets the same checks."""
+    result = cookies.bake(extra_context=options)
+    assert result.exit_code == 0, result.exception
+    project = result.project_path
+    venv = venvs.for_project(project)
+    if "python_version" in options:
+        version = run(["python", "--version"], project, venv_env(venv, production_env())).stdout
+        assert version.startswith(f"Python {options['python_version']}.")
+    env = venv_env(venv, production_env())
+    run(["ruff", "check", "--no-cache", "."], project, env)
+    run(["ruff", "format", "--check", "--no-cache", "."], project, env)
+    run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+    (project / ".env").unlink()  # as deployed: the local .env is git-ignored
+    run(["python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"], project, env)

@@ -1,0 +1,73 @@
+"""The Procfile web command under production variables, talked to over real HTTP."""
+
+import gzip
+import json
+import re
+
+import pytest
+
+from helpers import RAILWAY_DOMAIN
+
+pytestmark = pytest.mark.server
+HTTPS = {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https"}
+
+
+def test_railway_health_probe_gets_200_over_plain_http(web):
+    status, headers, body = web.http.get("/health/", {"Host": "healthcheck.railway.app"})
+    assert status == 200
+    assert json.loads(body) == {"status": "healthy", "checks": {"database": "ok"}}
+    assert "no-store" in headers["Cache-Control"]
+
+
+def test_plain_http_is_redirected_to_https(web):
+    status, headers, _ = web.http.get("/", {"Host": RAILWAY_DOMAIN})
+    assert status == 301
+    assert headers["Location"] == f"https://{RAILWAY_DOMAIN}/"
+
+
+def test_security_headers_over_https(web):
+    status, headers, _ = web.http.get("/", HTTPS)
+    assert status == 200
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-ID"])
+
+
+def test_unknown_url_gets_custom_404_without_debug_output(web):
+    status, headers, body = web.http.get("/definitely/not/here/", HTTPS)
+    assert status == 404
+    assert headers["Content-Type"].startswith("text/html")
+    assert b"<h1>Page not found</h1>" in body
+    for leak in (b"Traceback", b"DEBUG", b"urlpatterns", b"Django tried"):
+        assert leak not in body
+
+
+def test_admin_login_css_is_hashed_compressed_and_cached_for_a_year(web):
+    status, _, page = web.http.get("/admin/login/", HTTPS)
+    assert status == 200
+    css = re.search(rb'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page)
+    assert css, page[:500]
+    status, headers, body = web.http.get(css.group(1).decode(), {**HTTPS, "Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"
+    assert b"body" in gzip.decompress(body)
+    assert "max-age=31536000" in headers["Cache-Control"] and "immutable" in headers["Cache-Control"]
+    status, headers, _ = web.http.get(css.group(1).decode(), {**HTTPS, "Accept-Encoding": "br"})
+    assert headers["Content-Encoding"] == "br"
+
+
+def test_logs_are_json_lines_on_stdout(web):
+    web.http.get("/health/", {"Host": "healthcheck.railway.app", "X-Railway-Request-Id": "rail-42"})
+    lines = [line for line in web.output().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]
+    assert all("level" in record and "message" in record for record in records)
+    assert any(record["logger"] == "gunicorn.error" for record in records)
+    request = [r for r in records if r.get("request_id") == "rail-42"]
+    assert request and request[0]["path"] == "/health/" and request[0]["status"] == 200

@@ -1,0 +1,56 @@
+"""Read settings from the environment; a local .env file fills in what is not set.
+
+Shared by config/settings.py and gunicorn.conf.py so both agree on every value.
+"""
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Real environment variables win over .env (override=False); on Railway there is no .env.
+load_dotenv(BASE_DIR / ".env", override=False)
+
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off"}
+
+
+def env(name, default=""):
+    """The variable's value, stripped; unset and empty both give the default."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_bool(name, default=False):
+    value = env(name).lower()
+    if not value:
+        return default
+    if value in TRUE:
+        return True
+    if value in FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+
+
+def env_int(name, default):
+    value = env(name)
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
+def env_float(name, default):
+    value = env(name)
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}.") from None
+
+
+def env_list(name, default=""):
+    """A comma-separated list; blanks are dropped."""
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]

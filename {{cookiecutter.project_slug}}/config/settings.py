@@ -1,0 +1,213 @@
+"""Settings for {{ cookiecutter.project_name }}.
+
+Every value that differs between machines comes from the environment (see .env.example);
+a local .env is read by config/env.py. Production is the default: DEBUG is off unless set.
+"""
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.utils import get_random_secret_key
+
+from config.env import BASE_DIR, env, env_bool, env_list
+from config.logging import logging_config
+{%- if cookiecutter.use_sentry %}
+from config.sentry import init_sentry
+{%- endif %}
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Production needs a long random key: generate one with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))' and set it as a variable."
+        )
+    SECRET_KEY = get_random_secret_key()  # DEBUG only: a new key each start, never stored
+
+# --- Hosts -------------------------------------------------------------------------------------
+# Railway injects its generated domain; its health probe uses this Host header during deploys:
+# https://docs.railway.com/reference/healthchecks
+RAILWAY_HEALTHCHECK_HOST = "healthcheck.railway.app"
+PUBLIC_HOSTS = env_list("ALLOWED_HOSTS", "{{ cookiecutter.domain_name }}")
+if env("RAILWAY_PUBLIC_DOMAIN"):
+    PUBLIC_HOSTS.append(env("RAILWAY_PUBLIC_DOMAIN"))
+ALLOWED_HOSTS = [*PUBLIC_HOSTS, RAILWAY_HEALTHCHECK_HOST]
+if DEBUG:
+    ALLOWED_HOSTS += ["localhost", "127.0.0.1", "[::1]"]
+# A leading dot in ALLOWED_HOSTS means "and every subdomain": *.host for CSRF.
+CSRF_TRUSTED_ORIGINS = env_list(
+    "CSRF_TRUSTED_ORIGINS",
+    ",".join(
+        f"https://*{host}" if host.startswith(".") else f"https://{host}"
+        for host in PUBLIC_HOSTS
+        if host != "*"
+    ),
+)
+
+# --- Applications ------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+{%- if cookiecutter.use_cors %}
+    "corsheaders",
+{%- endif %}
+    "csp",
+    "{{ cookiecutter.project_slug }}",
+]
+
+MIDDLEWARE = [
+    # Outermost: request id, timing and one log line per request, whatever happens inside.
+    "{{ cookiecutter.project_slug }}.middleware.RequestLogMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "{{ cookiecutter.project_slug }}.middleware.CrossOriginResourcePolicyMiddleware",
+{%- if cookiecutter.use_cors %}
+    "corsheaders.middleware.CorsMiddleware",
+{%- endif %}
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ----------------------------------------------------------------------------------
+# DATABASE_URL unset or empty: SQLite in the project folder. On Railway reference the plugin's
+# URL ({% raw %}${{Postgres.DATABASE_URL}}{% endraw %}). https://github.com/jazzband/dj-database-url
+DATABASE_URL = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] != ":memory:":
+        # A relative sqlite:///file is relative to the project, not the current directory.
+        DATABASES["default"]["NAME"] = str(BASE_DIR / DATABASES["default"]["NAME"])
+    # Several gunicorn workers share the file: WAL readers do not block the writer, IMMEDIATE
+    # transactions take the write lock up front, and a busy writer waits instead of failing.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+else:
+    # PostgreSQL: TLS by default in production (DATABASE_SSL_REQUIRE=false for a local server).
+    if env_bool("DATABASE_SSL_REQUIRE", not DEBUG):
+        DATABASES["default"].setdefault("OPTIONS", {})["sslmode"] = "require"
+    # Fail fast when the database is unreachable, so /health/ can say so within seconds.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Passwords, i18n ---------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "{{ cookiecutter.timezone }}"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files (WhiteNoise) -----------------------------------------------------------------
+# collectstatic runs in the Procfile: Railpack does not run it. https://whitenoise.readthedocs.io
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Security ----------------------------------------------------------------------------------
+# Railway's edge terminates TLS and always sends X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = not DEBUG
+# Railway's health probe speaks plain HTTP and fails on a redirect (patterns have no leading /).
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_HSTS_SECONDS = 0 if DEBUG else 31_536_000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# Read by CrossOriginResourcePolicyMiddleware: other sites may not embed our responses.
+CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp 4): nothing inline, nothing from other origins.
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'none'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "manifest-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+    },
+}
+
+# --- Django REST Framework ---------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        *(["rest_framework.authentication.SessionAuthentication"] if DEBUG else []),
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+{%- if cookiecutter.use_cors %}
+
+# --- CORS (django-cors-headers) ----------------------------------------------------------------
+# Browser origins allowed to call the API, e.g. https://app.example.com. None by default.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+{%- endif %}
+
+# --- Admin -------------------------------------------------------------------------------------
+ADMIN_URL = env("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
+
+# --- Logging -----------------------------------------------------------------------------------
+LOGGING = logging_config()
+{%- if cookiecutter.use_sentry %}
+
+# --- Sentry ------------------------------------------------------------------------------------
+init_sentry()  # config/sentry.py: starts only when SENTRY_DSN is set
+{%- endif %}

@@ -1,0 +1,45 @@
+import pytest
+from django.urls import path
+
+from config import urls as project_urls
+
+
+def boom(request):
+    raise RuntimeError("deliberate failure")
+
+
+# The project's routes and error handlers, plus two views that fail.
+urlpatterns = [path("boom/", boom), path("api/boom/", boom), *project_urls.urlpatterns]
+handler500 = project_urls.handler500
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_page(client):
+    response = client.get("/", secure=True)
+    assert response.status_code == 200
+    assert b"<h1>{{ cookiecutter.project_name }}</h1>" in response.content
+
+
+def test_unknown_page_gets_custom_404(client):
+    response = client.get("/no-such-page/", secure=True)
+    assert response.status_code == 404
+    assert b"Page not found" in response.content
+    assert b"Traceback" not in response.content and b"urlpatterns" not in response.content
+
+
+def test_unknown_api_url_gets_json_404(client):
+    response = client.get("/api/no-such-endpoint/", secure=True)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.urls("tests.test_pages")
+def test_server_error_page_and_json(client):
+    client.raise_request_exception = False
+    page = client.get("/boom/", secure=True)
+    assert page.status_code == 500
+    assert b"Server error" in page.content and b"deliberate failure" not in page.content
+    api = client.get("/api/boom/", secure=True)
+    assert api.status_code == 500
+    assert api.json() == {"detail": "Server error."}

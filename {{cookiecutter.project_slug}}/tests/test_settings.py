@@ -1,0 +1,38 @@
+def test_production_refuses_to_start_without_secret_key(load_settings):
+    result = load_settings({"DEBUG": "False", "DJANGO_SECRET_KEY": ""}, ["SECRET_KEY"])
+    assert "ImproperlyConfigured: DJANGO_SECRET_KEY is not set" in result["error"]
+
+
+def test_railway_domain_and_probe_host_are_allowed(load_settings):
+    env = {"ALLOWED_HOSTS": "api.example.org", "RAILWAY_PUBLIC_DOMAIN": "x.up.railway.app"}
+    result = load_settings({"DEBUG": "False", **env}, ["ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS"])
+    assert result["ALLOWED_HOSTS"] == [
+        "api.example.org",
+        "x.up.railway.app",
+        "healthcheck.railway.app",
+    ]
+    assert result["CSRF_TRUSTED_ORIGINS"] == ["https://api.example.org", "https://x.up.railway.app"]
+
+
+def test_empty_database_url_means_sqlite_without_ssl(load_settings):
+    result = load_settings({"DEBUG": "False", "DATABASE_URL": ""}, ["DATABASES"])
+    database = result["DATABASES"]["default"]
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["NAME"].endswith("db.sqlite3")
+    assert "sslmode" not in database["OPTIONS"]
+
+
+def test_postgres_requires_tls_in_production_unless_disabled(load_settings):
+    url = "postgresql://u:p@db.internal:5432/app"
+    strict = load_settings({"DEBUG": "False", "DATABASE_URL": url}, ["DATABASES"])
+    assert strict["DATABASES"]["default"]["OPTIONS"]["sslmode"] == "require"
+    assert strict["DATABASES"]["default"]["CONN_MAX_AGE"] == 600
+    local = load_settings(
+        {"DEBUG": "False", "DATABASE_URL": url, "DATABASE_SSL_REQUIRE": "false"}, ["DATABASES"]
+    )
+    assert "sslmode" not in local["DATABASES"]["default"]["OPTIONS"]
+
+
+def test_bad_boolean_is_a_clear_error(load_settings):
+    result = load_settings({"DEBUG": "maybe"}, ["DEBUG"])
+    assert "DEBUG must be true or false, not 'maybe'" in result["error"]

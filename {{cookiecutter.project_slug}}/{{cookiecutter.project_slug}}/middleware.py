@@ -1,0 +1,70 @@
+import logging
+import re
+import time
+import uuid
+
+from django.conf import settings
+
+from config.logging import request_id_var
+
+logger = logging.getLogger("{{ cookiecutter.project_slug }}.requests")
+
+# Railway's edge names each request; elsewhere we make an id. Only ids that look like ids are
+# reused, so a client cannot write arbitrary text into logs or response headers.
+REQUEST_ID_HEADER = "HTTP_X_RAILWAY_REQUEST_ID"
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestLogMiddleware:
+    """Give each request an id (X-Request-ID) and log one line: method, path, status, duration."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.META.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request.id = request_id
+        token = request_id_var.set(request_id)
+        start = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            duration_ms = round((time.perf_counter() - start) * 1000, 1)
+            response["X-Request-ID"] = request_id
+            status = response.status_code
+            if status >= 500:
+                level = logging.ERROR
+            elif status >= 400:
+                level = logging.WARNING
+            else:
+                level = logging.INFO
+            logger.log(
+                level,
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                status,
+                duration_ms,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+class CrossOriginResourcePolicyMiddleware:
+    """Send Cross-Origin-Resource-Policy (Django has no setting for it)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = settings.CROSS_ORIGIN_RESOURCE_POLICY
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Cross-Origin-Resource-Policy", self.policy)
+        return response

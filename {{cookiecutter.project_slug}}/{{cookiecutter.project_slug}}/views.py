@@ -1,0 +1,60 @@
+import logging
+
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from .health import CHECKS
+
+logger = logging.getLogger(__name__)
+
+
+@require_safe
+def index(request):
+    return render(request, "index.html")
+
+
+@never_cache
+@require_safe
+def health(request):
+    """Railway's health check: 200 when every check passes, else 503. No details leak."""
+    results = {}
+    for name, check in CHECKS.items():
+        try:
+            check()
+        except Exception:
+            logger.exception("Health check %s failed", name)
+            results[name] = "error"
+        else:
+            results[name] = "ok"
+    healthy = all(result == "ok" for result in results.values())
+    return JsonResponse(
+        {"status": "healthy" if healthy else "unhealthy", "checks": results},
+        status=200 if healthy else 503,
+    )
+
+
+# Error pages: JSON under /api/, the self-contained templates/NNN.html pages elsewhere.
+# Rendered without a request context, so nothing (sessions, the user, the database) can fail.
+def _error(request, status, detail):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": detail}, status=status)
+    return HttpResponse(loader.render_to_string(f"{status}.html"), status=status)
+
+
+def bad_request(request, exception=None):
+    return _error(request, 400, "Bad request.")
+
+
+def permission_denied(request, exception=None):
+    return _error(request, 403, "You do not have permission to perform this action.")
+
+
+def page_not_found(request, exception=None):
+    return _error(request, 404, "Not found.")
+
+
+def server_error(request):
+    return _error(request, 500, "Server error.")
