@@ -1,11 +1,18 @@
 import os
-import secrets
-import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import TEMPLATE_DIR, VenvCache, deploy_copy, production_env, run, venv_env, Server
+from helpers import (
+    Server,
+    VenvCache,
+    create_database,
+    deploy_copy,
+    drop_database,
+    production_env,
+    require_service,
+    venv_env,
+)
 
 
 @pytest.fixture(scope="session")
@@ -35,9 +42,38 @@ def deployed(default_project, default_venv, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def web(deployed, tmp_path_factory):
-    """The default bake's Procfile web command with production variables on SQLite."""
+    """The default bake's Procfile web command: production variables, SQLite, 4 workers."""
     project, venv = deployed
     log = tmp_path_factory.mktemp("logs") / "web.log"
-    server = Server(project, venv_env(venv, production_env(WEB_CONCURRENCY=2)), log)
+    server = Server(project, venv_env(venv, production_env(WEB_CONCURRENCY=4)), log)
     with server:
         yield server
+
+
+@pytest.fixture
+def postgres_database(default_venv):
+    """A fresh PostgreSQL database on 127.0.0.1:5432, dropped afterwards."""
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    url, name = create_database(default_venv)
+    yield url
+    drop_database(default_venv, name)
+
+
+@pytest.fixture
+def server_factory(deployed, tmp_path):
+    """Start more servers of the default bake (each with its own env); all stopped afterwards."""
+    project, venv = deployed
+    started = []
+
+    def start(name="web", **env):
+        """Each server gets its own checkout, so SQLite files and static files are its own."""
+        checkout = tmp_path / name
+        if not checkout.exists():
+            deploy_copy(project, checkout)
+        server = Server(checkout, venv_env(venv, production_env(**env)), tmp_path / f"{name}.log")
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()

@@ -12,6 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import zlib
 from pathlib import Path
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
@@ -205,3 +206,142 @@ class Server:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+# --- Local services (PostgreSQL and Redis on 127.0.0.1) -----------------------------------------
+POSTGRES_ADMIN_URL = os.environ.get("TEMPLATE_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+
+
+def reachable(host, port):
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name, host, port):
+    """Skip on a machine without the service; in CI a missing service is a failure, never a skip."""
+    import pytest
+
+    if reachable(host, port):
+        return
+    message = f"{name} is not reachable on {host}:{port}"
+    if IN_CI:
+        pytest.fail(message + " (CI must run this test; .ci/run starts it)")
+    pytest.skip(message)
+
+
+def venv_python(venv, code, *args):
+    """Run Python code with the baked venv's interpreter (it has psycopg and redis)."""
+    result = subprocess.run(
+        [str(Path(venv) / "bin" / "python"), "-c", code, *args], capture_output=True, text=True, timeout=60
+    )
+    if result.returncode != 0:
+        raise AssertionError(result.stderr)
+    return result.stdout
+
+
+def create_database(venv):
+    """A new, empty PostgreSQL database; returns its URL."""
+    name = f"tpl_{secrets.token_hex(6)}"
+    venv_python(
+        venv,
+        "import sys, psycopg; psycopg.connect(sys.argv[1], autocommit=True).execute('CREATE DATABASE ' + sys.argv[2])",
+        POSTGRES_ADMIN_URL,
+        name,
+    )
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, name
+
+
+def drop_database(venv, name):
+    venv_python(
+        venv,
+        "import sys, psycopg; psycopg.connect(sys.argv[1], autocommit=True)"
+        ".execute('DROP DATABASE IF EXISTS ' + sys.argv[2] + ' WITH (FORCE)')",
+        POSTGRES_ADMIN_URL,
+        name,
+    )
+
+
+def flush_redis_db(venv, url):
+    venv_python(venv, "import sys, redis; redis.Redis.from_url(sys.argv[1]).flushdb()", url)
+
+
+class RedisProcess:
+    """A private redis-server on a free port, so a test can stop it without touching the shared one."""
+
+    def __init__(self, workdir):
+        self.port = free_port()
+        self.workdir = Path(workdir)
+        self.process = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        binary = shutil.which("redis-server")
+        if not binary:
+            import pytest
+
+            if IN_CI:
+                pytest.fail("redis-server is not installed")
+            pytest.skip("redis-server is not installed")
+        self.process = subprocess.Popen(
+            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while not reachable("127.0.0.1", self.port):
+            if time.monotonic() > deadline:
+                raise AssertionError("private redis-server did not start")
+            time.sleep(0.1)
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def window_left(value, period):
+    """Seconds left in django-ratelimit's fixed window for `value` (its _get_window arithmetic:
+    windows end at a per-value offset, crc32(value) % period)."""
+    now = int(time.time())
+    end = now - (now % period) + (zlib.crc32(value.encode()) % period)
+    return end - now if end >= now else end + period - now
+
+
+def fresh_client_ip(period=60, margin=20):
+    """A random client address whose window has `margin` seconds left, so a test's requests
+    all land in one window."""
+    while True:
+        ip = f"203.0.{secrets.randbelow(256)}.{secrets.randbelow(254) + 1}"
+        if window_left(ip, period) >= margin:
+            return ip
+
+
+def wait_for_fresh_window(value, period=60, margin=20):
+    """For a fixed value (a TCP peer address): sleep until its window has `margin` seconds left."""
+    left = window_left(value, period)
+    if left < margin:
+        time.sleep(left + 1)
+
+
+def concurrently(function, count):
+    """Call function(index) from `count` threads released at the same moment; return the results."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    barrier = threading.Barrier(count)
+
+    def call(index):
+        barrier.wait()
+        return function(index)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(call, range(count)))

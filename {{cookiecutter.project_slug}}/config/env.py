@@ -4,6 +4,7 @@ Shared by config/settings.py and gunicorn.conf.py so both agree on every value.
 """
 
 import os
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -54,3 +55,14 @@ def env_float(name, default):
 def env_list(name, default=""):
     """A comma-separated list; blanks are dropped."""
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+RATE_RE = re.compile(r"^[0-9]+/[0-9]*[smhd]$")
+
+
+def env_rate(name, default):
+    """A rate limit such as 5/m or 100/h (count/period; period s, m, h or d, optionally 15m)."""
+    value = env(name, default)
+    if not RATE_RE.match(value):
+        raise ImproperlyConfigured(f"{name} must look like 5/m or 100/h, not {value!r}.")
+    return value

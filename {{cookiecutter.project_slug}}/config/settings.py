@@ -8,7 +8,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
-from config.env import BASE_DIR, env, env_bool, env_list
+from config.env import BASE_DIR, env, env_bool, env_list, env_rate
 from config.logging import logging_config
 {%- if cookiecutter.use_sentry %}
 from config.sentry import init_sentry
@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework.authtoken",
+    "django_ratelimit",
 {%- if cookiecutter.use_cors %}
     "corsheaders",
 {%- endif %}
@@ -190,10 +192,53 @@ REST_FRAMEWORK = {
         *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        # Session login for the browsable API while developing.
         *(["rest_framework.authentication.SessionAuthentication"] if DEBUG else []),
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A backstop for every API view, on the same atomic store as the per-view limits below.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "{{ cookiecutter.project_slug }}.ratelimit.AnonThrottle",
+        "{{ cookiecutter.project_slug }}.ratelimit.UserThrottle",
+    ],
 }
+
+# --- Rate limiting (django-ratelimit) ----------------------------------------------------------
+# "count/period", period s, m, h or d (e.g. 5/m, 100/h). Each can be set by its variable.
+RATELIMIT_RATES = {
+    "login": env_rate("RATELIMIT_LOGIN", "5/m"),  # per client address, API and admin login
+    "signup": env_rate("RATELIMIT_SIGNUP", "3/h"),  # per client address
+    "password_change": env_rate("RATELIMIT_PASSWORD_CHANGE", "10/h"),  # per user
+    "anon": env_rate("THROTTLE_ANON", "120/m"),  # any other API call, per client address
+    "user": env_rate("THROTTLE_USER", "600/m"),  # any other API call, per signed-in user
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_IP_META_KEY = "{{ cookiecutter.project_slug }}.ratelimit.client_ip"
+# Header holding the client address, set by a proxy you trust. Railway's edge sets X-Real-IP;
+# elsewhere the TCP peer is used, so a client cannot pick its own address.
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", "X-Real-IP" if env("RAILWAY_ENVIRONMENT_NAME") else "")
+
+# Counters must be shared by every worker and replica and incremented atomically. Without
+# Redis they live in the database (a table created by migrate); with REDIS_URL, in Redis.
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    REDIS_CACHE = {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        # Give up quickly if Redis is unreachable instead of holding the request.
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+    }
+    CACHES = {"default": REDIS_CACHE, "ratelimit": REDIS_CACHE}
+    SILENCED_SYSTEM_CHECKS = []
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "ratelimit": {"BACKEND": "{{ cookiecutter.project_slug }}.counter_cache.AtomicCounterCache"},
+    }
+    # django-ratelimit warns (W001) about any backend it does not list; this one is shared and
+    # atomic, which is what its checks look for (tests/test_ratelimit.py shows it).
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 {%- if cookiecutter.use_cors %}
 
 # --- CORS (django-cors-headers) ----------------------------------------------------------------

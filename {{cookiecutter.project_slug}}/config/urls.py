@@ -2,14 +2,18 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from {{ cookiecutter.project_slug }} import views
+from {{ cookiecutter.project_slug }}.ratelimit import ratelimit
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("health/", views.health, name="health"),
+    # The admin's login form shares the API login's limit (one bucket per client address).
+    path(f"{settings.ADMIN_URL}login/", ratelimit("login", key="ip")(admin.site.login)),
     path(settings.ADMIN_URL, admin.site.urls),
+    path("api/", include("{{ cookiecutter.project_slug }}.api_urls")),
 ]
 
 handler400 = "{{ cookiecutter.project_slug }}.views.bad_request"

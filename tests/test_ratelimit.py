@@ -1,0 +1,156 @@
+"""Rate limits against the real Procfile web command: 4 gunicorn workers, real HTTP.
+
+Each test uses its own client addresses (X-Real-IP on Railway) so buckets never collide.
+"""
+
+import json
+import secrets
+
+import pytest
+
+from helpers import (
+    RAILWAY_DOMAIN,
+    REDIS_HOST,
+    REDIS_PORT,
+    RedisProcess,
+    concurrently,
+    flush_redis_db,
+    fresh_client_ip,
+    require_service,
+    wait_for_fresh_window,
+)
+
+pytestmark = pytest.mark.server
+LOGIN_LIMIT = 5
+
+
+client_ip = fresh_client_ip
+
+
+def headers(ip=None, token=None):
+    result = {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https", "Content-Type": "application/json"}
+    if ip:
+        result["X-Real-IP"] = ip
+    if token:
+        result["Authorization"] = f"Token {token}"
+    return result
+
+
+def post(server, path, body, **kwargs):
+    return server.http.request("POST", path, headers(**kwargs), json.dumps(body).encode())
+
+
+def bad_login(server, ip=None, index=0):
+    return post(server, "/api/auth/login/", {"username": f"nobody{index}", "password": "wrong-password"}, ip=ip)
+
+
+def assert_throttled(status, response_headers, body, window=60):
+    assert status == 429
+    wait = int(response_headers["Retry-After"])
+    assert 1 <= wait <= window + 5  # django-ratelimit adds up to 5 s to a window
+    assert response_headers["Content-Type"] == "application/json"
+    unit = "second" if wait == 1 else "seconds"  # DRF's wording
+    assert json.loads(body) == {"detail": f"Request was throttled. Expected available in {wait} {unit}."}
+
+
+def assert_concurrent_limit_exact(server, ip=None, attempts=20):
+    statuses = concurrently(lambda index: bad_login(server, ip, index)[0], attempts)
+    assert sorted(statuses) == [400] * LOGIN_LIMIT + [429] * (attempts - LOGIN_LIMIT), statuses
+
+
+def test_sequential_login_limit_and_429_shape(web):
+    ip = client_ip()
+    assert [bad_login(web, ip)[0] for _ in range(LOGIN_LIMIT)] == [400] * LOGIN_LIMIT
+    assert_throttled(*bad_login(web, ip))
+
+
+def test_concurrent_logins_across_four_workers_let_exactly_five_through(web):
+    assert_concurrent_limit_exact(web, client_ip())
+
+
+def test_each_railway_client_address_has_its_own_bucket(web):
+    first, second = client_ip(), client_ip()
+    for _ in range(LOGIN_LIMIT + 1):
+        bad_login(web, first)
+    assert bad_login(web, first)[0] == 429
+    assert bad_login(web, second)[0] == 400
+
+
+def test_signup_limit_per_address(web):
+    ip = client_ip(period=3600)
+    statuses = []
+    for index in range(4):
+        body = {
+            "username": f"user{secrets.token_hex(4)}",
+            "email": f"u{index}@example.com",
+            "password": "a-long-enough-passphrase",
+        }
+        statuses.append(post(web, "/api/auth/signup/", body, ip=ip))
+    assert [status for status, _, _ in statuses[:3]] == [201, 201, 201]
+    assert_throttled(*statuses[3], window=3600)
+
+
+def signup(server):
+    body = {"username": f"user{secrets.token_hex(4)}", "email": "x@example.com", "password": "a-long-enough-passphrase"}
+    status, _, response = post(server, "/api/auth/signup/", body, ip=client_ip(period=3600))
+    assert status == 201, response
+    return json.loads(response)["token"]
+
+
+def test_password_change_limit_is_per_user(web):
+    alice, bob = signup(web), signup(web)
+    wrong = {"old_password": "not-my-password", "new_password": "another-long-passphrase"}
+    shared_ip = client_ip()  # same address for both: the limit follows the user, not the address
+    statuses = [post(web, "/api/auth/password/", wrong, ip=shared_ip, token=alice)[0] for _ in range(10)]
+    assert statuses == [400] * 10
+    assert_throttled(*post(web, "/api/auth/password/", wrong, ip=shared_ip, token=alice), window=3600)
+    assert post(web, "/api/auth/password/", wrong, ip=shared_ip, token=bob)[0] == 400
+
+
+def test_off_railway_a_forged_x_real_ip_does_not_escape_the_limit(server_factory):
+    server = server_factory("off-railway", RAILWAY_ENVIRONMENT_NAME="")
+    wait_for_fresh_window("127.0.0.1")  # every request comes from this TCP peer
+    statuses = [bad_login(server, ip=client_ip())[0] for _ in range(LOGIN_LIMIT + 3)]
+    assert statuses == [400] * LOGIN_LIMIT + [429] * 3
+
+
+def test_two_replicas_on_one_postgres_database_share_the_limit(server_factory, postgres_database):
+    env = {"DATABASE_URL": postgres_database, "DATABASE_SSL_REQUIRE": "false", "WEB_CONCURRENCY": 2}
+    replicas = [server_factory(f"replica{n}", **env) for n in (1, 2)]
+    ip = client_ip()
+    statuses = concurrently(lambda index: bad_login(replicas[index % 2], ip, index)[0], 20)
+    assert sorted(statuses) == [400] * LOGIN_LIMIT + [429] * 15, statuses
+
+
+def test_limits_hold_on_redis(server_factory, default_venv):
+    require_service("Redis", REDIS_HOST, REDIS_PORT)
+    url = f"redis://{REDIS_HOST}:{REDIS_PORT}/9"
+    flush_redis_db(default_venv, url)
+    server = server_factory("redis", REDIS_URL=url)
+    status, _, body = server.http.get("/health/", {"Host": "healthcheck.railway.app"})
+    assert json.loads(body)["checks"] == {"database": "ok", "cache": "ok"}
+    ip = client_ip()
+    assert_concurrent_limit_exact(server, ip)
+    assert_throttled(*bad_login(server, ip))
+
+
+def test_redis_outage_auth_fails_closed_rest_fails_open(server_factory, tmp_path):
+    redis = RedisProcess(tmp_path).start()
+    try:
+        server = server_factory("redis-outage", REDIS_URL=redis.url)
+        token = signup(server)
+        assert server.http.get("/api/auth/me/", headers(token=token))[0] == 200
+    finally:
+        redis.stop()
+    # Auth endpoints refuse rather than allow unlimited guessing.
+    status, response_headers, body = bad_login(server, client_ip())
+    assert status == 503
+    assert json.loads(body) == {"detail": "Service temporarily unavailable, try again later."}
+    assert response_headers["Retry-After"] == "30"
+    # Everything else goes on without its backstop throttle, with an error in the log.
+    status, _, body = server.http.get("/api/auth/me/", headers(token=token))
+    assert status == 200 and json.loads(body)["username"]
+    status, _, body = server.http.get("/health/", {"Host": "healthcheck.railway.app"})
+    assert status == 503 and json.loads(body)["checks"]["cache"] == "error"
+    records = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
+    assert any(r["level"] == "ERROR" and "throttle skipped" in r["message"] for r in records)

@@ -1,0 +1,104 @@
+import time
+import zlib
+
+import pytest
+from django.core.cache import caches
+from django.core.management import call_command
+from django.db import OperationalError
+from django.test import RequestFactory, override_settings
+
+from {{ cookiecutter.project_slug }} import ratelimit
+
+pytestmark = pytest.mark.django_db
+
+
+def post_login(client, **headers):
+    body = {"username": "nobody", "password": "wrong-password"}
+    return client.post(
+        "/api/auth/login/", body, content_type="application/json", secure=True, **headers
+    )
+
+
+def fresh_window(value="127.0.0.1", period=60, margin=3):
+    """Sleep, if needed, until django-ratelimit's fixed window for `value` has `margin` seconds
+    left, so a test's requests all count in one window (windows end at crc32(value) % period)."""
+    now = int(time.time())
+    end = now - (now % period) + (zlib.crc32(value.encode()) % period)
+    left = end - now if end >= now else end + period - now
+    if left < margin:
+        time.sleep(left + 1)
+
+
+def test_sixth_login_in_a_minute_gets_429_in_drf_shape(client):
+    fresh_window()
+    statuses = [post_login(client).status_code for _ in range(5)]
+    assert statuses == [400] * 5
+    limited = post_login(client)
+    assert limited.status_code == 429
+    wait = int(limited["Retry-After"])
+    assert 1 <= wait <= 65
+    unit = "second" if wait == 1 else "seconds"  # DRF's wording
+    assert limited.json() == {
+        "detail": f"Request was throttled. Expected available in {wait} {unit}."
+    }
+
+
+def test_admin_login_shares_the_login_limit_and_answers_json(client):
+    fresh_window()
+    for _ in range(5):
+        post_login(client)
+    response = client.post("/admin/login/", {"username": "x", "password": "y"}, secure=True)
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
+    assert "throttled" in response.json()["detail"]
+
+
+def test_unreachable_store_fails_closed_on_login(client, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(ratelimit, "get_usage", unreachable)
+    response = post_login(client)
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Service temporarily unavailable, try again later."}
+
+
+@pytest.mark.parametrize(
+    "header, meta, expected",
+    [
+        ("", {"REMOTE_ADDR": "::ffff:203.0.113.9"}, "203.0.113.9"),
+        ("", {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_REAL_IP": "1.2.3.4"}, "10.0.0.1"),
+        ("X-Real-IP", {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_REAL_IP": "1.2.3.4"}, "1.2.3.4"),
+        ("X-Real-IP", {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_REAL_IP": "garbage"}, "10.0.0.1"),
+        (
+            "X-Forwarded-For",
+            {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "6.6.6.6, 5.5.5.5"},
+            "5.5.5.5",
+        ),
+        ("", {"REMOTE_ADDR": "2001:db8::1"}, "2001:db8::1"),
+    ],
+)
+def test_client_ip(header, meta, expected):
+    request = RequestFactory().get("/", **meta)
+    with override_settings(CLIENT_IP_HEADER=header):
+        assert ratelimit.client_ip(request) == expected
+
+
+def test_counter_store_semantics():
+    store = caches["ratelimit"]
+    assert store.add("k", 1, 60) is True
+    assert store.add("k", 1, 60) is False  # a live counter is never reset
+    assert store.incr("k") == 2
+    assert store.get("k") == 2
+    with pytest.raises(ValueError):
+        store.incr("missing")
+    store.set("old", 5, -1)  # already expired
+    assert store.get("old") is None
+    assert store.add("old", 1, 60) is True  # an expired counter starts again
+    with pytest.raises(TypeError):
+        store.set("text", "not a number")
+
+
+def test_only_the_unlisted_backend_warning_is_silenced(settings):
+    assert settings.SILENCED_SYSTEM_CHECKS == ["django_ratelimit.W001"]
+    call_command("check", "--fail-level", "ERROR")  # no E003: the store is shared and atomic

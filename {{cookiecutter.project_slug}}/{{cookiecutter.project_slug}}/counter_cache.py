@@ -1,0 +1,114 @@
+"""A cache backend for rate-limit counters whose increment is atomic in the project's database.
+
+Django's DatabaseCache reads, adds and writes back, so concurrent requests lose counts, and
+LocMemCache counts per gunicorn worker. This backend keeps integers in one table (created by
+migrate) and changes them with single SQL statements that PostgreSQL and SQLite both execute
+atomically, so a limit holds exactly across workers and across replicas sharing the database.
+It stores integers only: it is the `ratelimit` cache, not a general-purpose one.
+"""
+
+import random
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.db import connections, router, transaction
+
+from .models import RateLimitCounter
+
+FOREVER = 253402300799.0  # 9999-12-31: a timeout of None means "never expires"
+# Insert a counter, or overwrite the row already there (PostgreSQL 9.5+, SQLite 3.24+).
+UPSERT = (
+    "INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) "
+    "ON CONFLICT (cache_key) DO UPDATE SET value = excluded.value, expires = excluded.expires"
+)
+
+
+class AtomicCounterCache(BaseCache):
+    def __init__(self, location, params):
+        super().__init__(params)
+        options = params.get("OPTIONS", {})
+        # Share of add() calls that also delete expired rows; keeps the table small.
+        self.cull_probability = float(options.get("CULL_PROBABILITY", 0.01))
+
+    # --- SQL helpers -------------------------------------------------------------------------
+    def _db(self, write):
+        route = router.db_for_write if write else router.db_for_read
+        return route(RateLimitCounter)
+
+    def _execute(self, sql, params, write=True):
+        alias = self._db(write)
+        connection = connections[alias]
+        table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(sql.format(table=table), params)
+            return cursor.rowcount, cursor.fetchone() if cursor.description else None
+
+    def _expiry(self, timeout):
+        expires = self.get_backend_timeout(timeout)
+        return FOREVER if expires is None else expires
+
+    @staticmethod
+    def _check_value(value):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError("AtomicCounterCache stores integers (rate-limit counters) only.")
+
+    # --- Cache API ---------------------------------------------------------------------------
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        """Create the counter unless a live one exists; True if this call created it."""
+        key = self.make_and_validate_key(key, version=version)
+        self._check_value(value)
+        now = time.time()
+        if random.random() < self.cull_probability:  # noqa: S311 - not security sensitive
+            self._execute("DELETE FROM {table} WHERE expires <= %s", [now])
+        # One statement: insert, or revive an expired row; a live row is left alone (rowcount 0).
+        rowcount, _ = self._execute(
+            UPSERT + " WHERE {table}.expires <= %s", [key, value, self._expiry(timeout), now]
+        )
+        return rowcount == 1
+
+    def incr(self, key, delta=1, version=None):
+        """Add delta to a live counter and return the new value; ValueError if there is none."""
+        key = self.make_and_validate_key(key, version=version)
+        # The UPDATE locks the row until commit, so the SELECT reads this call's own result.
+        with transaction.atomic(using=self._db(write=True)):
+            rowcount, _ = self._execute(
+                "UPDATE {table} SET value = value + %s WHERE cache_key = %s AND expires > %s",
+                [delta, key, time.time()],
+            )
+            if rowcount != 1:
+                raise ValueError(f"Key '{key}' not found")
+            _, row = self._execute("SELECT value FROM {table} WHERE cache_key = %s", [key])
+        return row[0]
+
+    def get(self, key, default=None, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        _, row = self._execute(
+            "SELECT value FROM {table} WHERE cache_key = %s AND expires > %s",
+            [key, time.time()],
+            write=False,
+        )
+        return default if row is None else row[0]
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        self._check_value(value)
+        self._execute(UPSERT, [key, value, self._expiry(timeout)])
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        rowcount, _ = self._execute(
+            "UPDATE {table} SET expires = %s WHERE cache_key = %s AND expires > %s",
+            [self._expiry(timeout), key, time.time()],
+        )
+        return rowcount == 1
+
+    def delete(self, key, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        rowcount, _ = self._execute("DELETE FROM {table} WHERE cache_key = %s", [key])
+        return rowcount == 1
+
+    def has_key(self, key, version=None):
+        return self.get(key, version=version) is not None
+
+    def clear(self):
+        self._execute("DELETE FROM {table}", [])

@@ -1,0 +1,149 @@
+"""Rate limiting: the client's address, per-view limits and DRF's global throttles.
+
+All counting goes through django-ratelimit into the `ratelimit` cache (settings.CACHES): the
+database counter store by default, Redis when REDIS_URL is set. Rates: settings.RATELIMIT_RATES.
+"""
+
+import functools
+import ipaddress
+import logging
+
+from django.conf import settings
+from django.db import Error as DatabaseError
+from django.http import JsonResponse
+from django_ratelimit import ALL
+from django_ratelimit.core import get_usage
+from django_redis.exceptions import ConnectionInterrupted
+from redis.exceptions import RedisError
+from rest_framework.exceptions import Throttled
+from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
+
+# What an unreachable counter store raises (the database, or Redis through django-redis).
+STORE_ERRORS = (DatabaseError, ConnectionInterrupted, RedisError, OSError)
+
+
+def client_ip(request):
+    """The client's address: settings.CLIENT_IP_HEADER when set (Railway: X-Real-IP), else the
+    TCP peer. IPv4-mapped IPv6 (gunicorn on [::]) is unwrapped so each IPv4 client counts alone.
+    """
+    candidates = []
+    if settings.CLIENT_IP_HEADER:
+        meta_key = "HTTP_" + settings.CLIENT_IP_HEADER.upper().replace("-", "_")
+        # With a list (X-Forwarded-For), the right-most entry is the one our proxy added.
+        candidates.append(request.META.get(meta_key, "").split(",")[-1].strip())
+    candidates.append(request.META.get("REMOTE_ADDR", ""))
+    for candidate in candidates:
+        try:
+            address = ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        mapped = getattr(address, "ipv4_mapped", None)
+        return str(mapped or address)
+    return "0.0.0.0"  # noqa: S104 - no usable address: all such requests share one bucket
+
+
+def _usage(request, scope, key, method):
+    return get_usage(
+        request,
+        group=f"ratelimit:{scope}",
+        key=key,
+        rate=settings.RATELIMIT_RATES[scope],
+        method=method,
+        increment=True,
+    )
+
+
+def throttled_detail(wait):
+    """DRF's own wording and shape for a throttled request."""
+    return Throttled(wait=wait).detail
+
+
+def too_many_requests(wait):
+    wait = max(int(wait), 1)
+    return JsonResponse(
+        {"detail": str(throttled_detail(wait))}, status=429, headers={"Retry-After": str(wait)}
+    )
+
+
+def store_unavailable():
+    return JsonResponse(
+        {"detail": "Service temporarily unavailable, try again later."},
+        status=503,
+        headers={"Retry-After": "30"},
+    )
+
+
+def ratelimit(scope, key="ip", method="POST", fail_open=False):
+    """Limit a view, function or class-based (DRF or not), to RATELIMIT_RATES[scope].
+
+    key: "ip" (per client address), "user" (per signed-in user) or any django-ratelimit key.
+    A limited request gets 429 JSON with Retry-After. If the counter store is unreachable the
+    view fails closed (503 JSON) unless fail_open=True (then it runs, and an error is logged).
+    """
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            request = next(arg for arg in args if hasattr(arg, "META"))
+            try:
+                usage = _usage(request, scope, key, method)
+            except STORE_ERRORS:
+                logger.exception("Rate-limit store unavailable for %s", scope)
+                if not fail_open:
+                    return store_unavailable()
+                usage = None
+            if usage is not None and usage["should_limit"]:
+                return too_many_requests(usage["time_left"])
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+class _Throttle(BaseThrottle):
+    """DRF throttle on the same atomic store; fails open (logs an error) if it is unreachable."""
+
+    scope = None
+    key = None
+
+    def applies(self, request):
+        raise NotImplementedError
+
+    def allow_request(self, request, view):
+        if not self.applies(request):
+            return True
+        try:
+            usage = _usage(request, self.scope, self.key, method=ALL)
+        except STORE_ERRORS:
+            logger.exception("Rate-limit store unavailable; %s throttle skipped", self.scope)
+            return True
+        if usage is None or not usage["should_limit"]:
+            return True
+        self.time_left = usage["time_left"]
+        return False
+
+    def wait(self):
+        return max(self.time_left, 1)
+
+
+class AnonThrottle(_Throttle):
+    """Anonymous API clients, per client address: RATELIMIT_RATES["anon"]."""
+
+    scope = "anon"
+    key = "ip"
+
+    def applies(self, request):
+        return not request.user.is_authenticated
+
+
+class UserThrottle(_Throttle):
+    """Signed-in API users, per user: RATELIMIT_RATES["user"]."""
+
+    scope = "user"
+    key = "user"
+
+    def applies(self, request):
+        return request.user.is_authenticated
