@@ -13,7 +13,9 @@ OPTION_COMBINATIONS = [
     {"use_sentry": sentry, "use_cors": cors}
     for sentry, cors in itertools.product([True, False], repeat=2)
 ]
-JINJA_LEFTOVER = re.compile(r"\{\{\s*cookiecutter|\{%-?\s*(if|endif|raw|endraw|for)\b|cookiecutter\.")
+# A cookiecutter variable or raw block left in the text (Django templates keep their own
+# {% if %} tags; ".cookiecutter.json" is a file name).
+JINJA_LEFTOVER = re.compile(r"\{\{\s*cookiecutter|\{%-?\s*(raw|endraw)\b|(?<![\w.])cookiecutter\.")
 
 
 def files_in(project):

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from {{ cookiecutter.project_slug }} import views
 from {{ cookiecutter.project_slug }}.ratelimit import ratelimit
@@ -15,6 +16,11 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include("{{ cookiecutter.project_slug }}.api_urls")),
 ]
+if settings.API_DOCS != "off":
+    urlpatterns += [
+        path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+        path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    ]
 
 handler400 = "{{ cookiecutter.project_slug }}.views.bad_request"
 handler403 = "{{ cookiecutter.project_slug }}.views.permission_denied"

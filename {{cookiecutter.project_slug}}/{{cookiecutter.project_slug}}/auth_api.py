@@ -7,6 +7,7 @@ moment than unlimited password guessing.
 
 from django.contrib.auth import authenticate
 from django.db import transaction
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -18,6 +19,7 @@ from .serializers import (
     LoginSerializer,
     PasswordChangeSerializer,
     SignupSerializer,
+    TokenSerializer,
     UserSerializer,
 )
 
@@ -37,8 +39,7 @@ class PublicView(APIView):
 class SignupView(PublicView):
     """Create an account; returns its token."""
 
-    serializer_class = SignupSerializer
-
+    @extend_schema(request=SignupSerializer, responses={201: TokenSerializer})
     @ratelimit("signup", key="ip")
     def post(self, request):
         serializer = SignupSerializer(data=request.data)
@@ -51,8 +52,7 @@ class SignupView(PublicView):
 class LoginView(PublicView):
     """Exchange a username and password for a token."""
 
-    serializer_class = LoginSerializer
-
+    @extend_schema(request=LoginSerializer, responses=TokenSerializer)
     @ratelimit("login", key="ip")
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
@@ -72,6 +72,7 @@ class LogoutView(APIView):
 
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=None, responses={204: None})
     def post(self, request):
         Token.objects.filter(user=request.user).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -91,8 +92,8 @@ class PasswordChangeView(APIView):
     """Change the password; the old token is revoked and a new one returned."""
 
     permission_classes = [IsAuthenticated]
-    serializer_class = PasswordChangeSerializer
 
+    @extend_schema(request=PasswordChangeSerializer, responses=TokenSerializer)
     @ratelimit("password_change", key="user")
     def post(self, request):
         serializer = PasswordChangeSerializer(data=request.data, context={"request": request})
