@@ -49,6 +49,7 @@ def logging_config():
             "filters": ["request_id"],
         }
     names = list(handlers)
+    handlers["null"] = {"class": "logging.NullHandler"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -69,9 +70,10 @@ def logging_config():
             # for every 4xx. 5xx tracebacks still come through at ERROR.
             "django.request": {"level": "ERROR"},
             # Scanners send random Host headers: the request line already records the 400.
-            "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+            # (A NullHandler: with no handler at all, logging's lastResort prints plain text.)
+            "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
             "gunicorn.error": {"handlers": names, "level": level, "propagate": False},
-            "gunicorn.access": {"handlers": [], "propagate": False},
+            "gunicorn.access": {"handlers": ["null"], "propagate": False},
         },
     }
 

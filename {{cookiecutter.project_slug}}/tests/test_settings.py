@@ -24,7 +24,8 @@ def test_empty_database_url_means_sqlite_without_ssl(load_settings):
 
 def test_postgres_requires_tls_in_production_unless_disabled(load_settings):
     url = "postgresql://u:p@db.internal:5432/app"
-    strict = load_settings({"DEBUG": "False", "DATABASE_URL": url}, ["DATABASES"])
+    default = {"DEBUG": "False", "DATABASE_URL": url, "DATABASE_SSL_REQUIRE": ""}
+    strict = load_settings(default, ["DATABASES"])
     assert strict["DATABASES"]["default"]["OPTIONS"]["sslmode"] == "require"
     assert strict["DATABASES"]["default"]["CONN_MAX_AGE"] == 600
     local = load_settings(

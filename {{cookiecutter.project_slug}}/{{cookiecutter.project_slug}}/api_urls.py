@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import auth_api
+from . import auth_api, diagnostics
 
 urlpatterns = [
     path("auth/signup/", auth_api.SignupView.as_view(), name="auth-signup"),
@@ -8,4 +8,5 @@ urlpatterns = [
     path("auth/logout/", auth_api.LogoutView.as_view(), name="auth-logout"),
     path("auth/me/", auth_api.MeView.as_view(), name="auth-me"),
     path("auth/password/", auth_api.PasswordChangeView.as_view(), name="auth-password"),
+    path("debug/error/", diagnostics.ErrorCheckView.as_view(), name="debug-error"),
 ]

@@ -1,8 +1,12 @@
 """Checks behind GET /health/: each returns nothing or raises."""
 
+import logging
+
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
+
+logger = logging.getLogger(__name__)
 
 
 def check_database():
@@ -20,3 +24,17 @@ def check_cache():
 CHECKS = {"database": check_database}
 if settings.REDIS_URL:
     CHECKS["cache"] = check_cache
+
+
+def run_checks():
+    """{name: "ok" | "error"}; a failure is logged with its exception, never returned."""
+    results = {}
+    for name, check in CHECKS.items():
+        try:
+            check()
+        except Exception:
+            logger.exception("Health check %s failed", name)
+            results[name] = "error"
+        else:
+            results[name] = "ok"
+    return results

@@ -4,6 +4,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.http import JsonResponse
 
 from config.logging import request_id_var
 
@@ -55,6 +56,30 @@ class RequestLogMiddleware:
             return response
         finally:
             request_id_var.reset(token)
+
+
+class RequestSizeLimitMiddleware:
+    """413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE, before anything reads it.
+
+    Django checks that limit only when request.body is read; DRF's parsers read the stream
+    directly, so without this a JSON body of any size would be loaded into memory.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def __call__(self, request):
+        try:
+            length = int(request.headers.get("content-length") or 0)
+        except ValueError:
+            length = 0
+        if self.limit is not None and length > self.limit:
+            return JsonResponse(
+                {"detail": f"Request body too large: the limit is {self.limit} bytes."},
+                status=413,
+            )
+        return self.get_response(request)
 
 
 class CrossOriginResourcePolicyMiddleware:

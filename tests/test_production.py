@@ -1,0 +1,220 @@
+"""The baked project as production runs it and breaks it: PostgreSQL, a database outage,
+Sentry, logs, a redeploy, security headers and bad input. Procfile web command, real HTTP."""
+
+import json
+import re
+import secrets
+import signal
+import socket
+import time
+
+import pytest
+
+from fakes import SentryIngest, TcpForwarder
+from helpers import RAILWAY_DOMAIN, fresh_client_ip, production_env, run, venv_env
+from observatory import score
+
+pytestmark = pytest.mark.server
+HTTPS = {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https"}
+PROBE = {"Host": "healthcheck.railway.app"}
+PASSWORD = "a-long-enough-passphrase"
+
+
+def json_lines(server):
+    return [json.loads(line) for line in server.output().splitlines() if line.strip()]
+
+
+def api(server, method, path, body=None, token=None, **extra):
+    headers = {**HTTPS, "Content-Type": "application/json", "X-Real-IP": fresh_client_ip(), **extra}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    return server.http.request(method, path, headers, data)
+
+
+def signup(server):
+    body = {"username": f"u{secrets.token_hex(4)}", "email": "u@example.com", "password": PASSWORD}
+    status, _, response = api(server, "POST", "/api/auth/signup/", body)
+    assert status == 201, response
+    return json.loads(response)["token"]
+
+
+def wait_for(condition, timeout, interval=0.2):
+    """Poll condition() until it returns a true value; return it and the seconds it took."""
+    start = time.monotonic()
+    while True:
+        value = condition()
+        if value or time.monotonic() - start > timeout:
+            return value, time.monotonic() - start
+        time.sleep(interval)
+
+
+# 1. PostgreSQL -------------------------------------------------------------------------------
+def test_web_command_migrates_and_serves_on_a_fresh_postgres_database(server_factory, postgres_database):
+    server = server_factory("postgres", DATABASE_URL=postgres_database, DATABASE_SSL_REQUIRE="false")
+    status, _, body = server.http.get("/health/", PROBE)
+    assert status == 200 and json.loads(body)["checks"]["database"] == "ok"
+    token = signup(server)  # tables from migrate, counters in the ratelimit_counter table
+    assert api(server, "GET", "/api/auth/me/", token=token)[0] == 200
+
+
+def test_baked_test_suite_passes_on_postgres(default_project, default_venv, postgres_database):
+    env = venv_env(default_venv, production_env(DATABASE_URL=postgres_database, DATABASE_SSL_REQUIRE="false"))
+    result = run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--create-db"], default_project, env)
+    assert " passed" in result.stdout and " failed" not in result.stdout and " skipped" not in result.stdout
+
+
+# 2. Database outage ---------------------------------------------------------------------------
+def test_database_outage_is_reported_and_recovered_without_restart(server_factory, postgres_database):
+    forwarder = TcpForwarder("127.0.0.1", 5432).start()
+    url = re.sub(r"127\.0\.0\.1:5432", f"127.0.0.1:{forwarder.port}", postgres_database)
+    server = server_factory("outage", DATABASE_URL=url, DATABASE_SSL_REQUIRE="false")
+    token = signup(server)
+    assert api(server, "GET", "/api/auth/me/", token=token)[0] == 200
+
+    forwarder.cut()
+    down, seconds = wait_for(lambda: server.http.get("/health/", PROBE)[0] == 503, timeout=10)
+    assert down and seconds < 5, f"still healthy {seconds:.1f}s after the outage began"
+    status, headers, body = server.http.get("/health/", PROBE)
+    assert status == 503
+    assert json.loads(body) == {"status": "unhealthy", "checks": {"database": "error"}}
+    for leak in (b"psycopg", b"Operational", b"127.0.0.1", str(forwarder.port).encode(), b"Traceback"):
+        assert leak not in body
+    status, headers, body = api(server, "GET", "/api/auth/me/", token=token)
+    assert status in (500, 503)
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body) == {"detail": "Server error."}
+
+    forwarder.restore()
+    up, seconds = wait_for(lambda: server.http.get("/health/", PROBE)[0] == 200, timeout=15)
+    assert up, "not healthy again after the database came back"
+    assert api(server, "GET", "/api/auth/me/", token=token)[0] == 200
+    assert server.process.poll() is None  # the same process throughout
+
+
+# 3 and 4. Sentry and logs ---------------------------------------------------------------------
+@pytest.fixture
+def observed(server_factory):
+    """A server reporting to a local Sentry ingest, with a staff user's token."""
+    ingest = SentryIngest()
+    dsn_key = secrets.token_hex(16)
+    server = server_factory(
+        "sentry",
+        SENTRY_DSN=ingest.dsn(dsn_key),
+        RAILWAY_GIT_COMMIT_SHA="3f1c2a9b7d5e4c6a8b0f1e2d3c4b5a6978695a4b",
+        RAILWAY_ENVIRONMENT_NAME="staging",
+    )
+    run(
+        ["python", "manage.py", "createsuperuser", "--noinput", "--username", "ops", "--email", "ops@example.com"],
+        server.project,
+        {**server.env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+    )
+    status, _, body = api(server, "POST", "/api/auth/login/", {"username": "ops", "password": PASSWORD})
+    assert status == 200, body
+    yield server, ingest, json.loads(body)["token"], dsn_key
+    ingest.close()
+
+
+def test_unhandled_error_reaches_sentry_without_personal_data(observed):
+    server, ingest, token, dsn_key = observed
+    client_ip = fresh_client_ip()
+    status, headers, body = api(
+        server, "GET", "/api/debug/error/", token=token,
+        **{"X-Real-IP": client_ip, "Cookie": "sessionid=cookie-secret-value"},
+    )
+    assert status == 500 and json.loads(body) == {"detail": "Server error."}
+    request_id = headers["X-Request-ID"]
+    # Things that must not become events: 4xx answers and the health check.
+    server.http.get("/nope/", HTTPS)
+    api(server, "GET", "/api/auth/me/")  # 401
+    api(server, "GET", "/api/debug/error/")  # 401: not a public crash URL
+    server.http.get("/", {"Host": "attacker.example", "X-Forwarded-Proto": "https"})  # 400
+    server.http.get("/health/", PROBE)
+
+    events = ingest.wait_for_events(1)
+    assert len(events) == 1, [e["payload"].get("message") or e["payload"].get("exception") for e in events]
+    event = events[0]["payload"]
+    assert events[0]["path"] == "/api/1/envelope/"
+    assert event["release"] == "3f1c2a9b7d5e4c6a8b0f1e2d3c4b5a6978695a4b"
+    assert event["environment"] == "staging"
+    assert "django" in event["sdk"]["integrations"]
+    assert event["exception"]["values"][-1]["type"] == "RuntimeError"
+    assert event["tags"]["request_id"] == request_id
+    raw = events[0]["raw"].decode()
+    for secret in (token, "cookie-secret-value", client_ip, PASSWORD, dsn_key):
+        assert secret not in raw, secret
+    assert "ip_address" not in json.dumps(event.get("user", {}))
+
+
+def test_every_log_line_is_json_with_request_ids_and_no_secrets(observed):
+    server, ingest, token, dsn_key = observed
+    status, headers, _ = server.http.get("/health/", PROBE)
+    generated = headers["X-Request-ID"]
+    status, headers, _ = server.http.get("/health/", {**PROBE, "X-Railway-Request-Id": "railway-req-7"})
+    assert headers["X-Request-ID"] == "railway-req-7"
+    api(server, "GET", "/api/debug/error/", token=token)  # an error with a traceback, in JSON
+
+    records = json_lines(server)  # raises if any line is not JSON
+    assert all(isinstance(r.get("level"), str) and "message" in r for r in records)
+    assert any(r["logger"].startswith("gunicorn") for r in records)
+    requests = {r["request_id"]: r for r in records if r["logger"].endswith(".requests")}
+    assert requests[generated]["status"] == 200 and requests["railway-req-7"]["path"] == "/health/"
+    assert any(r["level"] == "ERROR" and "exc_info" in r for r in records)
+    text = server.output()
+    for secret in (server.env["DJANGO_SECRET_KEY"], token, PASSWORD, dsn_key, server.env["SENTRY_DSN"]):
+        assert secret not in text
+
+
+# 5. Redeploy ----------------------------------------------------------------------------------
+def test_sigterm_lets_the_request_in_flight_finish_and_exits_zero(server_factory):
+    server = server_factory("redeploy")
+    body = json.dumps({"username": "nobody", "password": "wrong-password"}).encode()
+    request = (
+        f"POST /api/auth/login/ HTTP/1.1\r\nHost: {RAILWAY_DOMAIN}\r\nX-Forwarded-Proto: https\r\n"
+        f"X-Real-IP: {fresh_client_ip()}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+        sock.sendall(request + body[:10])  # a worker is now inside the request, reading its body
+        time.sleep(1)
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)  # what Railway sends on redeploy
+        time.sleep(1)
+        sock.sendall(body[10:])
+        response = b""
+        while chunk := sock.recv(65536):
+            response += chunk
+    assert response.startswith(b"HTTP/1.1 400"), response[:200]
+    assert b"Unable to log in" in response
+    code = server.process.wait(timeout=40)
+    assert code == 0
+    assert time.monotonic() - started < 25 + 5  # gunicorn.conf.py graceful_timeout, plus margin
+
+
+# 6. Security headers --------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/", "/api/auth/me/", "/no-such-page/"])
+def test_observatory_grade_is_a_plus(web, path):
+    redirect_status, redirect_headers, _ = web.http.get(path, {"Host": RAILWAY_DOMAIN})
+    status, headers, _ = web.http.get(path, HTTPS)
+    assert status in (200, 401, 404)
+    total, notes = score(headers, redirect_status, redirect_headers.get("Location", ""))
+    assert total >= 105, notes
+
+
+# 8. Bad input ---------------------------------------------------------------------------------
+def test_bad_input_gets_4xx_json_and_no_error_log(web):
+    cases = {
+        "malformed json": api(web, "POST", "/api/auth/signup/", b"{not json"),
+        "too large": api(web, "POST", "/api/auth/login/", b"x" * (3 * 1024 * 1024)),
+        "unknown host": web.http.get("/api/auth/me/", {"Host": "attacker.example", "X-Forwarded-Proto": "https"}),
+    }
+    status, _, body = cases["malformed json"]
+    assert status == 400 and json.loads(body)["detail"].startswith("JSON parse error")
+    status, _, body = cases["too large"]
+    assert status == 413 and "too large" in json.loads(body)["detail"]
+    status, _, body = cases["unknown host"]
+    assert status == 400 and json.loads(body) == {"detail": "Bad request."}
+    ids = {headers["X-Request-ID"] for _, headers, _ in cases.values()}
+    for record in json_lines(web):
+        if record.get("request_id") in ids:
+            assert record["level"] in ("INFO", "WARNING") and "exc_info" not in record, record
