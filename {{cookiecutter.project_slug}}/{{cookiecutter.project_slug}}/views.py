@@ -1,7 +1,6 @@
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from .health import run_checks
@@ -12,7 +11,6 @@ def index(request):
     return render(request, "index.html")
 
 
-@never_cache
 @require_safe
 def health(request):
     """Railway's health check: 200 when every check passes, else 503. No details leak."""
@@ -21,6 +19,8 @@ def health(request):
     return JsonResponse(
         {"status": "healthy" if healthy else "unhealthy", "checks": results},
         status=200 if healthy else 503,
+        # Never cached anywhere (no-store alone says it; never_cache's extras cost per request).
+        headers={"Cache-Control": "no-store"},
     )
 
 

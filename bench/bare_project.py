@@ -1,0 +1,64 @@
+"""The baseline: `django-admin startproject bare`, plus the two views we compare against.
+
+Same SELECT 1 health view and a DRF view of the same shape as /api/auth/me/ (token auth,
+IsAuthenticated, the user serialized), production-ish settings (DEBUG off), SQLite.
+"""
+
+from pathlib import Path
+
+URLS = '''
+from django.db import connection
+from django.http import JsonResponse
+from django.urls import path
+from rest_framework import serializers
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from django.contrib.auth import get_user_model
+
+
+def health(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return JsonResponse({"status": "healthy", "checks": {"database": "ok"}})
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = get_user_model()
+        fields = ["id", "username", "email", "date_joined"]
+
+
+class MeView(APIView):
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def get(self, request):
+        return Response(UserSerializer(request.user).data)
+
+
+urlpatterns = [path("health/", health), path("api/auth/me/", MeView.as_view())]
+'''
+
+SETTINGS_TAIL = '''
+import os
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+INSTALLED_APPS += ["rest_framework", "rest_framework.authtoken"]
+REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
+'''
+
+
+def make_bare_project(django_admin, parent):
+    """Create it with django-admin startproject in `parent`/bare; return its path."""
+    import subprocess
+
+    subprocess.run([str(django_admin), "startproject", "bare"], cwd=parent, check=True)
+    project = Path(parent) / "bare"
+    (project / "bare" / "urls.py").write_text(URLS)
+    with (project / "bare" / "settings.py").open("a") as settings:
+        settings.write(SETTINGS_TAIL)
+    return project
