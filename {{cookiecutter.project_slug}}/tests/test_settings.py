@@ -1,3 +1,8 @@
+import json
+
+from tests.conftest import run_django
+
+
 def test_production_refuses_to_start_without_secret_key(load_settings):
     result = load_settings({"DEBUG": "False", "DJANGO_SECRET_KEY": ""}, ["SECRET_KEY"])
     assert "ImproperlyConfigured: DJANGO_SECRET_KEY is not set" in result["error"]
@@ -37,3 +42,20 @@ def test_postgres_requires_tls_in_production_unless_disabled(load_settings):
 def test_bad_boolean_is_a_clear_error(load_settings):
     result = load_settings({"DEBUG": "maybe"}, ["DEBUG"])
     assert "DEBUG must be true or false, not 'maybe'" in result["error"]
+
+
+def test_log_dir_adds_a_rotating_json_file(tmp_path):
+    log_dir = tmp_path / "nested" / "logs"
+    code = (
+        "import json, logging\n"
+        "logging.getLogger('app').warning('written to the file')\n"
+        "handler = next(h for h in logging.getLogger().handlers if hasattr(h, 'maxBytes'))\n"
+        "print(json.dumps([handler.maxBytes, handler.backupCount]))"
+    )
+    env = {"DEBUG": "False", "LOG_FORMAT": "json", "LOG_DIR": str(log_dir)}
+    result = run_django(env, code)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == [5 * 1024 * 1024, 3]
+    lines = (log_dir / "app.log").read_text().splitlines()
+    record = json.loads(lines[-1])
+    assert record["message"] == "written to the file" and record["level"] == "WARNING"
