@@ -1,6 +1,7 @@
 """Shared machinery for the template tests: baking, baked-project venvs, running the Procfile."""
 
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -21,6 +22,9 @@ IN_CI = bool(os.environ.get("CI"))
 
 # Railway-like production environment for the baked project; each test adds what it needs.
 RAILWAY_DOMAIN = "my-api-production.up.railway.app"
+HTTPS = {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https"}  # as Railway's edge forwards
+PROBE = {"Host": "healthcheck.railway.app"}  # Railway's health probe (plain HTTP)
+PASSWORD = "a-long-enough-passphrase"
 
 
 def production_env(**extra):
@@ -345,3 +349,21 @@ def concurrently(function, count):
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(call, range(count)))
+
+
+def api(server, method, path, body=None, token=None, ip=None, **extra):
+    """A JSON API call as Railway's edge forwards it, from client address `ip` (by default a
+    fresh one, so no rate-limit bucket is shared with another test)."""
+    headers = {**HTTPS, "Content-Type": "application/json", "X-Real-IP": ip or fresh_client_ip(), **extra}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+    return server.http.request(method, path, headers, data)
+
+
+def signup(server):
+    """A new user's token, signed up from an address of its own (the signup limit is 3/h)."""
+    body = {"username": f"u{secrets.token_hex(4)}", "email": "u@example.com", "password": PASSWORD}
+    status, _, response = api(server, "POST", "/api/auth/signup/", body, ip=fresh_client_ip(period=3600))
+    assert status == 201, response
+    return json.loads(response)["token"]

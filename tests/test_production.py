@@ -11,32 +11,25 @@ import time
 import pytest
 
 from fakes import SentryIngest, TcpForwarder
-from helpers import RAILWAY_DOMAIN, fresh_client_ip, production_env, run, venv_env
+from helpers import (
+    HTTPS,
+    PASSWORD,
+    PROBE,
+    RAILWAY_DOMAIN,
+    api,
+    fresh_client_ip,
+    production_env,
+    run,
+    signup,
+    venv_env,
+)
 from observatory import score
 
 pytestmark = pytest.mark.server
-HTTPS = {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https"}
-PROBE = {"Host": "healthcheck.railway.app"}
-PASSWORD = "a-long-enough-passphrase"
 
 
 def json_lines(server):
     return [json.loads(line) for line in server.output().splitlines() if line.strip()]
-
-
-def api(server, method, path, body=None, token=None, **extra):
-    headers = {**HTTPS, "Content-Type": "application/json", "X-Real-IP": fresh_client_ip(), **extra}
-    if token:
-        headers["Authorization"] = f"Token {token}"
-    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
-    return server.http.request(method, path, headers, data)
-
-
-def signup(server):
-    body = {"username": f"u{secrets.token_hex(4)}", "email": "u@example.com", "password": PASSWORD}
-    status, _, response = api(server, "POST", "/api/auth/signup/", body)
-    assert status == 201, response
-    return json.loads(response)["token"]
 
 
 def wait_for(condition, timeout, interval=0.2):

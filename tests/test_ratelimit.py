@@ -9,14 +9,15 @@ import secrets
 import pytest
 
 from helpers import (
-    RAILWAY_DOMAIN,
     REDIS_HOST,
     REDIS_PORT,
     RedisProcess,
+    api,
     concurrently,
     flush_redis_db,
     fresh_client_ip,
     require_service,
+    signup,
     wait_for_fresh_window,
 )
 
@@ -27,21 +28,9 @@ LOGIN_LIMIT = 5
 client_ip = fresh_client_ip
 
 
-def headers(ip=None, token=None):
-    result = {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https", "Content-Type": "application/json"}
-    if ip:
-        result["X-Real-IP"] = ip
-    if token:
-        result["Authorization"] = f"Token {token}"
-    return result
-
-
-def post(server, path, body, **kwargs):
-    return server.http.request("POST", path, headers(**kwargs), json.dumps(body).encode())
-
-
-def bad_login(server, ip=None, index=0):
-    return post(server, "/api/auth/login/", {"username": f"nobody{index}", "password": "wrong-password"}, ip=ip)
+def bad_login(server, ip, index=0):
+    body = {"username": f"nobody{index}", "password": "wrong-password"}
+    return api(server, "POST", "/api/auth/login/", body, ip=ip)
 
 
 def assert_throttled(status, response_headers, body, window=60):
@@ -85,26 +74,19 @@ def test_signup_limit_per_address(web):
             "email": f"u{index}@example.com",
             "password": "a-long-enough-passphrase",
         }
-        statuses.append(post(web, "/api/auth/signup/", body, ip=ip))
+        statuses.append(api(web, "POST", "/api/auth/signup/", body, ip=ip))
     assert [status for status, _, _ in statuses[:3]] == [201, 201, 201]
     assert_throttled(*statuses[3], window=3600)
-
-
-def signup(server):
-    body = {"username": f"user{secrets.token_hex(4)}", "email": "x@example.com", "password": "a-long-enough-passphrase"}
-    status, _, response = post(server, "/api/auth/signup/", body, ip=client_ip(period=3600))
-    assert status == 201, response
-    return json.loads(response)["token"]
 
 
 def test_password_change_limit_is_per_user(web):
     alice, bob = signup(web), signup(web)
     wrong = {"old_password": "not-my-password", "new_password": "another-long-passphrase"}
     shared_ip = client_ip()  # same address for both: the limit follows the user, not the address
-    statuses = [post(web, "/api/auth/password/", wrong, ip=shared_ip, token=alice)[0] for _ in range(10)]
+    statuses = [api(web, "POST", "/api/auth/password/", wrong, token=alice, ip=shared_ip)[0] for _ in range(10)]
     assert statuses == [400] * 10
-    assert_throttled(*post(web, "/api/auth/password/", wrong, ip=shared_ip, token=alice), window=3600)
-    assert post(web, "/api/auth/password/", wrong, ip=shared_ip, token=bob)[0] == 400
+    assert_throttled(*api(web, "POST", "/api/auth/password/", wrong, token=alice, ip=shared_ip), window=3600)
+    assert api(web, "POST", "/api/auth/password/", wrong, token=bob, ip=shared_ip)[0] == 400
 
 
 def test_off_railway_a_forged_x_real_ip_does_not_escape_the_limit(server_factory):
@@ -139,7 +121,7 @@ def test_redis_outage_auth_fails_closed_rest_fails_open(server_factory, tmp_path
     try:
         server = server_factory("redis-outage", REDIS_URL=redis.url)
         token = signup(server)
-        assert server.http.get("/api/auth/me/", headers(token=token))[0] == 200
+        assert api(server, "GET", "/api/auth/me/", token=token)[0] == 200
     finally:
         redis.stop()
     # Auth endpoints refuse rather than allow unlimited guessing.
@@ -148,7 +130,7 @@ def test_redis_outage_auth_fails_closed_rest_fails_open(server_factory, tmp_path
     assert json.loads(body) == {"detail": "Service temporarily unavailable, try again later."}
     assert response_headers["Retry-After"] == "30"
     # Everything else goes on without its backstop throttle, with an error in the log.
-    status, _, body = server.http.get("/api/auth/me/", headers(token=token))
+    status, _, body = api(server, "GET", "/api/auth/me/", token=token)
     assert status == 200 and json.loads(body)["username"]
     status, _, body = server.http.get("/health/", {"Host": "healthcheck.railway.app"})
     assert status == 503 and json.loads(body)["checks"]["cache"] == "error"

@@ -6,10 +6,9 @@ import re
 
 import pytest
 
-from helpers import RAILWAY_DOMAIN
+from helpers import HTTPS, RAILWAY_DOMAIN
 
 pytestmark = pytest.mark.server
-HTTPS = {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https"}
 
 
 def test_railway_health_probe_gets_200_over_plain_http(web):
