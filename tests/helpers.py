@@ -16,6 +16,8 @@ import urllib.request
 import zlib
 from pathlib import Path
 
+import pytest
+
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
 PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
 IN_CI = bool(os.environ.get("CI"))
@@ -191,6 +193,10 @@ class Server:
         self.log.flush()
         return self.log_path.read_text(errors="replace")
 
+    def log_records(self):
+        """Every line the server wrote, parsed as JSON (raises if one is not)."""
+        return [json.loads(line) for line in self.output().splitlines() if line.strip()]
+
     def stop(self, sig=signal.SIGTERM, timeout=40):
         """Signal the main process as Railway does on redeploy; return its exit code."""
         if self.process is None or self.process.poll() is not None:
@@ -225,16 +231,17 @@ def reachable(host, port):
         return False
 
 
-def require_service(name, host, port):
-    """Skip on a machine without the service; in CI a missing service is a failure, never a skip."""
-    import pytest
-
-    if reachable(host, port):
-        return
-    message = f"{name} is not reachable on {host}:{port}"
+def unavailable(message):
+    """Something a test needs is missing: skip on a developer's machine, fail in CI (where
+    .ci/run provides everything, so a skip would hide a test that never ran)."""
     if IN_CI:
-        pytest.fail(message + " (CI must run this test; .ci/run starts it)")
+        pytest.fail(message + " (CI must run this test; .ci/run provides it)")
     pytest.skip(message)
+
+
+def require_service(name, host, port):
+    if not reachable(host, port):
+        unavailable(f"{name} is not reachable on {host}:{port}")
 
 
 def venv_python(venv, code, *args):
@@ -288,11 +295,7 @@ class RedisProcess:
     def start(self):
         binary = shutil.which("redis-server")
         if not binary:
-            import pytest
-
-            if IN_CI:
-                pytest.fail("redis-server is not installed")
-            pytest.skip("redis-server is not installed")
+            unavailable("redis-server is not installed")
         self.process = subprocess.Popen(
             [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
              "--dir", str(self.workdir)],

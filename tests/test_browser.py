@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from helpers import IN_CI, RAILWAY_DOMAIN
+from helpers import RAILWAY_DOMAIN, unavailable
 
 pytestmark = pytest.mark.server
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -25,10 +25,7 @@ STYLES_LOADED = """() => {
 @pytest.fixture(scope="module")
 def browser():
     if not shutil.which(CHROMIUM):
-        message = f"Chromium not found at {CHROMIUM} (Debian package: chromium)"
-        if IN_CI:
-            pytest.fail(message + "; .ci/run installs it")
-        pytest.skip(message)
+        unavailable(f"Chromium not found at {CHROMIUM} (Debian package: chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

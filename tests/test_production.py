@@ -28,10 +28,6 @@ from observatory import score
 pytestmark = pytest.mark.server
 
 
-def json_lines(server):
-    return [json.loads(line) for line in server.output().splitlines() if line.strip()]
-
-
 def wait_for(condition, timeout, interval=0.2):
     """Poll condition() until it returns a true value; return it and the seconds it took."""
     start = time.monotonic()
@@ -147,7 +143,7 @@ def test_every_log_line_is_json_with_request_ids_and_no_secrets(observed):
     assert headers["X-Request-ID"] == "railway-req-7"
     api(server, "GET", "/api/debug/error/", token=token)  # an error with a traceback, in JSON
 
-    records = json_lines(server)  # raises if any line is not JSON
+    records = server.log_records()  # raises if any line is not JSON
     assert all(isinstance(r.get("level"), str) and "message" in r for r in records)
     assert any(r["logger"].startswith("gunicorn") for r in records)
     requests = {r["request_id"]: r for r in records if r["logger"].endswith(".requests")}
@@ -208,6 +204,6 @@ def test_bad_input_gets_4xx_json_and_no_error_log(web):
     status, _, body = cases["unknown host"]
     assert status == 400 and json.loads(body) == {"detail": "Bad request."}
     ids = {headers["X-Request-ID"] for _, headers, _ in cases.values()}
-    for record in json_lines(web):
+    for record in web.log_records():
         if record.get("request_id") in ids:
             assert record["level"] in ("INFO", "WARNING") and "exc_info" not in record, record

@@ -134,5 +134,5 @@ def test_redis_outage_auth_fails_closed_rest_fails_open(server_factory, tmp_path
     assert status == 200 and json.loads(body)["username"]
     status, _, body = server.http.get("/health/", {"Host": "healthcheck.railway.app"})
     assert status == 503 and json.loads(body)["checks"]["cache"] == "error"
-    records = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
+    records = server.log_records()
     assert any(r["level"] == "ERROR" and "throttle skipped" in r["message"] for r in records)

@@ -64,8 +64,7 @@ def test_admin_login_css_is_hashed_compressed_and_cached_for_a_year(web):
 
 def test_logs_are_json_lines_on_stdout(web):
     web.http.get("/health/", {"Host": "healthcheck.railway.app", "X-Railway-Request-Id": "rail-42"})
-    lines = [line for line in web.output().splitlines() if line.strip()]
-    records = [json.loads(line) for line in lines]
+    records = web.log_records()  # raises if any line is not JSON
     assert all("level" in record and "message" in record for record in records)
     assert any(record["logger"] == "gunicorn.error" for record in records)
     request = [r for r in records if r.get("request_id") == "rail-42"]
