@@ -11,6 +11,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import brotli
 
 
+def shutdown(sock):
+    """Shut a socket down both ways; one already closed by its peer is fine."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 class TcpForwarder:
     """127.0.0.1:port -> target. cut() drops every connection and refuses new ones, as a
     database outage does; restore() listens again on the same port."""
@@ -55,25 +63,16 @@ class TcpForwarder:
         except OSError:
             pass
         finally:
-            for sock in (source, sink):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+            shutdown(source)
+            shutdown(sink)
 
     def cut(self):
         # shutdown() wakes the thread blocked in accept(); close() alone would leave it listening.
-        try:
-            self.listener.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+        shutdown(self.listener)
         self.listener.close()
         with self.lock:
             for sock in self.connections:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                shutdown(sock)
                 sock.close()
             self.connections.clear()
 
