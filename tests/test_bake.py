@@ -38,7 +38,7 @@ def test_default_bake(cookies):
     for name in ["manage.py", "Procfile", "gunicorn.conf.py", ".python-version", ".env.example",
                  ".gitignore", "README.md", "requirements.txt", "requirements-dev.txt",
                  "config/settings.py", "config/urls.py", "config/wsgi.py", "config/asgi.py",
-                 "my_api/views.py", "templates/400.html", "templates/403.html",
+                 "plumbing/views.py", "templates/400.html", "templates/403.html",
                  "templates/404.html", "templates/500.html", "tests/conftest.py"]:
         assert (project / name).is_file(), name
     assert (project / ".python-version").read_text().strip() == "3.13"
@@ -81,7 +81,7 @@ def test_slug_derived_from_name_and_custom_answers(cookies):
     assert result.exit_code == 0, result.exception
     project = Path(result.project_path)
     assert project.name == "acme_order_service"
-    assert (project / "acme_order_service" / "apps.py").exists()
+    assert 'name = "acme_order_service"' in (project / "pyproject.toml").read_text()
     settings = (project / "config/settings.py").read_text()
     assert '"api.acme.io"' in settings and 'TIME_ZONE = "Europe/Paris"' in settings
 

@@ -13,8 +13,8 @@ from config.logging import request_id_var
 # the exception's own event), health-check failures (Railway's probe polls while the database
 # is down), and requests with a Host header we do not serve (scanners).
 QUIET_LOGGERS = [
-    "{{ cookiecutter.project_slug }}.requests",
-    "{{ cookiecutter.project_slug }}.health",
+    "plumbing.requests",
+    "plumbing.health",
     "django.security.DisallowedHost",
 ]
 

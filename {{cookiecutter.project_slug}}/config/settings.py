@@ -53,7 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "{{ cookiecutter.project_slug }}.apps.ProjectStaticFilesConfig",  # staticfiles, minus Redoc
+    "plumbing.apps.ProjectStaticFilesConfig",  # staticfiles, minus Redoc
     "rest_framework",
     "rest_framework.authtoken",
     "django_ratelimit",
@@ -63,16 +63,16 @@ INSTALLED_APPS = [
     "csp",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "{{ cookiecutter.project_slug }}",
+    "plumbing",
 ]
 
 MIDDLEWARE = [
     # Outermost: request id, timing and one log line per request, whatever happens inside.
-    "{{ cookiecutter.project_slug }}.middleware.RequestLogMiddleware",
-    "{{ cookiecutter.project_slug }}.middleware.RequestSizeLimitMiddleware",
+    "plumbing.middleware.RequestLogMiddleware",
+    "plumbing.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "{{ cookiecutter.project_slug }}.middleware.CrossOriginResourcePolicyMiddleware",
+    "plumbing.middleware.CrossOriginResourcePolicyMiddleware",
 {%- if cookiecutter.use_cors %}
     "corsheaders.middleware.CorsMiddleware",
 {%- endif %}
@@ -150,7 +150,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # WhiteNoise's CompressedManifestStaticFilesStorage with faster Brotli (see the module).
-    "staticfiles": {"BACKEND": "{{ cookiecutter.project_slug }}.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "plumbing.storage.StaticFilesStorage"},
 }
 # Files served at the site root as they are (favicon.ico): browsers ask for it on every page.
 WHITENOISE_ROOT = BASE_DIR / "public"
@@ -211,8 +211,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # A backstop for every API view, on the same atomic store as the per-view limits below.
     "DEFAULT_THROTTLE_CLASSES": [
-        "{{ cookiecutter.project_slug }}.ratelimit.AnonThrottle",
-        "{{ cookiecutter.project_slug }}.ratelimit.UserThrottle",
+        "plumbing.ratelimit.AnonThrottle",
+        "plumbing.ratelimit.UserThrottle",
     ],
 }
 
@@ -252,7 +252,7 @@ RATELIMIT_RATES = {
     "user": env_rate("THROTTLE_USER", "600/m"),  # any other API call, per signed-in user
 }
 RATELIMIT_USE_CACHE = "ratelimit"
-RATELIMIT_IP_META_KEY = "{{ cookiecutter.project_slug }}.ratelimit.client_ip"
+RATELIMIT_IP_META_KEY = "plumbing.ratelimit.client_ip"
 # Header holding the client address, set by a proxy you trust. Railway's edge sets X-Real-IP;
 # elsewhere the TCP peer is used, so a client cannot pick its own address.
 CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", "X-Real-IP" if env("RAILWAY_ENVIRONMENT_NAME") else "")
@@ -272,7 +272,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "ratelimit": {"BACKEND": "{{ cookiecutter.project_slug }}.counter_cache.AtomicCounterCache"},
+        "ratelimit": {"BACKEND": "plumbing.counter_cache.AtomicCounterCache"},
     }
     # django-ratelimit warns (W001) about any backend it does not list; this one is shared and
     # atomic, which is what its checks look for (tests/test_ratelimit.py shows it).

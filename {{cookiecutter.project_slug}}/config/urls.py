@@ -1,12 +1,12 @@
-"""URL routes. Error pages: {{ cookiecutter.project_slug }}/views.py."""
+"""URL routes. Error pages: plumbing/views.py."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from {{ cookiecutter.project_slug }} import views
-from {{ cookiecutter.project_slug }}.ratelimit import ratelimit
+from plumbing import views
+from plumbing.ratelimit import ratelimit
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -22,7 +22,7 @@ if settings.API_DOCS != "off":
         path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     ]
 
-handler400 = "{{ cookiecutter.project_slug }}.views.bad_request"
-handler403 = "{{ cookiecutter.project_slug }}.views.permission_denied"
-handler404 = "{{ cookiecutter.project_slug }}.views.page_not_found"
-handler500 = "{{ cookiecutter.project_slug }}.views.server_error"
+handler400 = "plumbing.views.bad_request"
+handler403 = "plumbing.views.permission_denied"
+handler404 = "plumbing.views.page_not_found"
+handler500 = "plumbing.views.server_error"

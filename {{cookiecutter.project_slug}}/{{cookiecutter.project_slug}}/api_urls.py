@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import auth_api, diagnostics
+from plumbing import diagnostics
+
+from . import auth_api
 
 urlpatterns = [
     path("auth/signup/", auth_api.SignupView.as_view(), name="auth-signup"),

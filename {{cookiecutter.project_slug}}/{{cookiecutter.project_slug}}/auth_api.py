@@ -14,7 +14,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .ratelimit import ratelimit
+from plumbing.ratelimit import ratelimit
+
 from .serializers import (
     LoginSerializer,
     PasswordChangeSerializer,

@@ -1,6 +1,6 @@
 import pytest
 
-from {{ cookiecutter.project_slug }} import health
+from plumbing import health
 
 pytestmark = pytest.mark.django_db
 

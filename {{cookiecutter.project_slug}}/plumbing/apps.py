@@ -2,9 +2,9 @@ from django.apps import AppConfig
 from django.contrib.staticfiles.apps import StaticFilesConfig
 
 
-class ProjectConfig(AppConfig):
-    name = "{{ cookiecutter.project_slug }}"
-    verbose_name = "{{ cookiecutter.project_name }}"
+class PlumbingConfig(AppConfig):
+    name = "plumbing"
+    verbose_name = "Plumbing (template-owned)"
 
 
 class ProjectStaticFilesConfig(StaticFilesConfig):

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import OperationalError
 from django.test import RequestFactory, override_settings
 
-from {{ cookiecutter.project_slug }} import ratelimit
+from plumbing import ratelimit
 
 pytestmark = pytest.mark.django_db
 

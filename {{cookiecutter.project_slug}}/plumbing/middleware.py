@@ -8,7 +8,7 @@ from django.http import JsonResponse
 
 from config.logging import request_id_var
 
-logger = logging.getLogger("{{ cookiecutter.project_slug }}.requests")
+logger = logging.getLogger("plumbing.requests")
 
 # Railway's edge names each request; elsewhere we make an id. Only ids that look like ids are
 # reused, so a client cannot write arbitrary text into logs or response headers.
