@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from plumbing import views
+from plumbing import diagnostics, views
 from plumbing.ratelimit import ratelimit
 
 urlpatterns = [
@@ -14,7 +14,8 @@ urlpatterns = [
     # The admin's login form shares the API login's limit (one bucket per client address).
     path(f"{settings.ADMIN_URL}login/", ratelimit("login", key="ip")(admin.site.login)),
     path(settings.ADMIN_URL, admin.site.urls),
-    path("api/", include("{{ cookiecutter.project_slug }}.api_urls")),
+    path("api/auth/", include("accounts.urls")),
+    path("api/debug/error/", diagnostics.ErrorCheckView.as_view(), name="debug-error"),
 ]
 if settings.API_DOCS != "off":
     urlpatterns += [
