@@ -57,7 +57,7 @@ def ensure_ignored(gitignore, entry=".env"):
 
 # Files that exist only with an option: path -> whether to keep it.
 OPTIONAL_FILES = {
-    "config/sentry.py": {{ cookiecutter.use_sentry }},
+    "plumbing/sentry.py": {{ cookiecutter.use_sentry }},
 }
 
 

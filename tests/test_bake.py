@@ -54,7 +54,7 @@ def test_every_option_combination_renders(cookies, options):
     requirements = (project / "requirements.txt").read_text()
     settings = (project / "config/settings.py").read_text()
     assert ("sentry-sdk==" in requirements) is options["use_sentry"]
-    assert (project / "config/sentry.py").exists() is options["use_sentry"]
+    assert (project / "plumbing/sentry.py").exists() is options["use_sentry"]
     assert ("SENTRY_DSN" in (project / ".env.example").read_text()) is options["use_sentry"]
     assert ("django-cors-headers==" in requirements) is options["use_cors"]
     assert ("corsheaders" in settings) is options["use_cors"]

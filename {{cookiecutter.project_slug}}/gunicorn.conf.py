@@ -6,7 +6,7 @@ https://docs.gunicorn.org/en/stable/settings.html
 import os
 
 from config.env import env, env_int
-from config.logging import logging_config
+from plumbing.logging import logging_config
 
 # [::] accepts IPv4 too, and Railway's private network is IPv6-only.
 bind = [f"[::]:{env('PORT', '8000')}"]

@@ -10,9 +10,9 @@ from django.core.management.utils import get_random_secret_key
 from whitenoise.compress import Compressor
 
 from config.env import BASE_DIR, env, env_bool, env_list, env_rate
-from config.logging import logging_config
+from plumbing.logging import logging_config
 {%- if cookiecutter.use_sentry %}
-from config.sentry import init_sentry
+from plumbing.sentry import init_sentry
 {%- endif %}
 
 DEBUG = env_bool("DEBUG", False)
@@ -293,5 +293,5 @@ LOGGING = logging_config()
 {%- if cookiecutter.use_sentry %}
 
 # --- Sentry ------------------------------------------------------------------------------------
-init_sentry()  # config/sentry.py: starts only when SENTRY_DSN is set
+init_sentry()  # plumbing/sentry.py: starts only when SENTRY_DSN is set
 {%- endif %}

@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.http import JsonResponse
 
-from config.logging import request_id_var
+from plumbing.logging import request_id_var
 
 logger = logging.getLogger("plumbing.requests")
 

@@ -53,7 +53,7 @@ def logging_config():
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+        "filters": {"request_id": {"()": "plumbing.logging.RequestIdFilter"}},
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",

@@ -7,7 +7,7 @@ import sentry_sdk
 from sentry_sdk.integrations.logging import ignore_logger
 
 from config.env import env, env_float
-from config.logging import request_id_var
+from plumbing.logging import request_id_var
 
 # Log lines that are not errors to report: the per-request line (a 5xx line would duplicate
 # the exception's own event), health-check failures (Railway's probe polls while the database
