@@ -366,7 +366,8 @@ def api(server, method, path, body=None, token=None, ip=None, **extra):
 
 def signup(server):
     """A new user's token, signed up from an address of its own (the signup limit is 3/h)."""
-    body = {"username": f"u{secrets.token_hex(4)}", "email": "u@example.com", "password": PASSWORD}
+    username = f"u{secrets.token_hex(4)}"
+    body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
     status, _, response = api(server, "POST", "/api/auth/signup/", body, ip=fresh_client_ip(period=3600))
     assert status == 201, response
     return json.loads(response)["token"]

@@ -68,10 +68,11 @@ def test_each_railway_client_address_has_its_own_bucket(web):
 def test_signup_limit_per_address(web):
     ip = client_ip(period=3600)
     statuses = []
-    for index in range(4):
+    for _ in range(4):
+        username = f"user{secrets.token_hex(4)}"
         body = {
-            "username": f"user{secrets.token_hex(4)}",
-            "email": f"u{index}@example.com",
+            "username": username,
+            "email": f"{username}@example.com",  # e-mail addresses are unique
             "password": "a-long-enough-passphrase",
         }
         statuses.append(api(web, "POST", "/api/auth/signup/", body, ip=ip))

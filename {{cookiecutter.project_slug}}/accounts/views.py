@@ -6,7 +6,7 @@ moment than unlimited password guessing.
 """
 
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
@@ -45,9 +45,15 @@ class SignupView(PublicView):
     def post(self, request):
         serializer = SignupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            user = serializer.save()
-            return token_response(user, status.HTTP_201_CREATED)
+        try:
+            with transaction.atomic():
+                user = serializer.save()
+                return token_response(user, status.HTTP_201_CREATED)
+        except IntegrityError:
+            # A concurrent signup took the username or e-mail after validation: validating
+            # again names the field (400), as if the requests had arrived one after the other.
+            SignupSerializer(data=request.data).is_valid(raise_exception=True)
+            raise
 
 
 class LoginView(PublicView):
