@@ -3,8 +3,12 @@ from django.contrib.staticfiles.apps import StaticFilesConfig
 
 
 class PlumbingConfig(AppConfig):
+    default = True  # "plumbing" in INSTALLED_APPS means this one, not the staticfiles config
     name = "plumbing"
     verbose_name = "Plumbing (template-owned)"
+
+    def ready(self):
+        from . import checks  # noqa: F401 - registers the project's system checks
 
 
 class ProjectStaticFilesConfig(StaticFilesConfig):
