@@ -29,7 +29,8 @@ client_ip = fresh_client_ip
 
 
 def bad_login(server, ip, index=0):
-    body = {"username": f"nobody{index}", "password": "wrong-password"}
+    # A username of its own: failures per username lock it (tests/test_accounts.py), per address here.
+    body = {"username": f"nobody{index}-{secrets.token_hex(4)}", "password": "wrong-password"}
     return api(server, "POST", "/api/auth/login/", body, ip=ip)
 
 

@@ -1,8 +1,8 @@
 """Token-authentication API: signup, login, logout, me, password change.
 
-Limits (settings.RATELIMIT_RATES): login and signup per client address, password change per
-user. They fail closed (503) if the counter store is unreachable: better no logins for a
-moment than unlimited password guessing.
+Limits (settings.RATELIMIT_RATES): login and signup per client address, failed logins per
+username (from any address), password change per user. They fail closed (503) if the counter
+store is unreachable: better no logins for a moment than unlimited password guessing.
 """
 
 from django.contrib.auth import authenticate
@@ -14,7 +14,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from plumbing.ratelimit import ratelimit
+from plumbing.ratelimit import login_lockout, ratelimit
 
 from .serializers import (
     LoginSerializer,
@@ -61,6 +61,7 @@ class LoginView(PublicView):
 
     @extend_schema(request=LoginSerializer, responses=TokenSerializer)
     @ratelimit("login", key="ip")
+    @login_lockout
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -253,10 +253,15 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Rate limiting (django-ratelimit) ----------------------------------------------------------
-# "count/period", period s, m, h or d (e.g. 5/m, 100/h). Each can be set by its variable.
+# "count/period", period s, m, h or d, optionally with a number (5/m, 100/h, 10/15m). Each can
+# be set by its variable. With DEBUG the login and signup defaults are relaxed, so trying the
+# API by hand is not blocked; production keeps the strict ones.
 RATELIMIT_RATES = {
-    "login": env_rate("RATELIMIT_LOGIN", "5/m"),  # per client address, API and admin login
-    "signup": env_rate("RATELIMIT_SIGNUP", "3/h"),  # per client address
+    # Per client address, API and admin login.
+    "login": env_rate("RATELIMIT_LOGIN", "100/m" if DEBUG else "5/m"),
+    # Failed logins per username from any address; then 429, even with the right password.
+    "login_account": env_rate("RATELIMIT_LOGIN_ACCOUNT", "100/15m" if DEBUG else "10/15m"),
+    "signup": env_rate("RATELIMIT_SIGNUP", "100/h" if DEBUG else "3/h"),  # per client address
     "password_change": env_rate("RATELIMIT_PASSWORD_CHANGE", "10/h"),  # per user
     "anon": env_rate("THROTTLE_ANON", "120/m"),  # any other API call, per client address
     "user": env_rate("THROTTLE_USER", "600/m"),  # any other API call, per signed-in user

@@ -8,7 +8,12 @@ class PlumbingConfig(AppConfig):
     verbose_name = "Plumbing (template-owned)"
 
     def ready(self):
+        from django.contrib.auth.signals import user_login_failed
+
         from . import checks  # noqa: F401 - registers the project's system checks
+        from .ratelimit import count_failed_login
+
+        user_login_failed.connect(count_failed_login, dispatch_uid="plumbing.count_failed_login")
 
 
 class ProjectStaticFilesConfig(StaticFilesConfig):

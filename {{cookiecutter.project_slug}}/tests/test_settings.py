@@ -59,3 +59,17 @@ def test_log_dir_adds_a_rotating_json_file(tmp_path):
     lines = (log_dir / "app.log").read_text().splitlines()
     record = json.loads(lines[-1])
     assert record["message"] == "written to the file" and record["level"] == "WARNING"
+
+
+def test_debug_relaxes_only_the_login_and_signup_limits(load_settings):
+    unset = {"RATELIMIT_LOGIN": "", "RATELIMIT_LOGIN_ACCOUNT": "", "RATELIMIT_SIGNUP": ""}
+
+    def rates(**env):
+        return load_settings({**unset, **env}, ["RATELIMIT_RATES"])["RATELIMIT_RATES"]
+
+    production, local = rates(DEBUG="False"), rates(DEBUG="True")
+    relaxed = ["login", "login_account", "signup"]
+    assert [production[scope] for scope in relaxed] == ["5/m", "10/15m", "3/h"]
+    assert [local[scope] for scope in relaxed] == ["100/m", "100/15m", "100/h"]
+    assert local["password_change"] == production["password_change"]
+    assert rates(DEBUG="True", RATELIMIT_SIGNUP="2/h")["signup"] == "2/h"  # a set variable wins
