@@ -38,6 +38,9 @@ def production_env(**extra):
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "RAILWAY_PUBLIC_DOMAIN": RAILWAY_DOMAIN,
         "RAILWAY_ENVIRONMENT_NAME": "production",
+        # What a test does, not a deploy: SQLite in a throwaway checkout. Without this the app
+        # refuses to start on Railway without DATABASE_URL (tests/test_accounts.py shows it).
+        "ALLOW_EPHEMERAL_SQLITE": "true",
         "WEB_CONCURRENCY": "2",
     }
     env.update({key: str(value) for key, value in extra.items()})

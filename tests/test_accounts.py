@@ -1,5 +1,5 @@
 """Issue 11's foundation, shown on the baked project: the custom user model, Argon2 hashes,
-the per-account login lockout."""
+the per-account login lockout, no silent SQLite on Railway."""
 
 import json
 import secrets
@@ -7,7 +7,16 @@ import sqlite3
 
 import pytest
 
-from helpers import PASSWORD, api, fresh_client_ip, production_env, run, venv_env, window_left
+from helpers import (
+    PASSWORD,
+    api,
+    fresh_client_ip,
+    procfile_command,
+    production_env,
+    run,
+    venv_env,
+    window_left,
+)
 
 ACCOUNT_LIMIT, ACCOUNT_PERIOD = 10, 15 * 60  # RATELIMIT_LOGIN_ACCOUNT's default, 10/15m
 
@@ -74,3 +83,17 @@ def test_failed_logins_from_many_addresses_lock_the_account(web):
     locks = [r for r in web.log_records() if r["message"].startswith("Login locked")]
     assert [(r["level"], r["username"]) for r in locks] == [("WARNING", target)]
     assert wrong not in web.output() and PASSWORD not in web.output()
+
+
+def test_railway_without_a_database_refuses_to_start(deployed):
+    project, venv = deployed
+    env = venv_env(venv, production_env())
+    del env["ALLOW_EPHEMERAL_SQLITE"]  # a Railway service with no DATABASE_URL and no volume
+    result = run(["sh", "-c", procfile_command(project)], project, env, timeout=120, check=False)
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line == (
+        "django.core.exceptions.ImproperlyConfigured: DATABASE_URL is unset or SQLite outside a "
+        "volume on Railway: every row would be lost at the next deploy. Set "
+        "DATABASE_URL=${{Postgres.DATABASE_URL}} (or ALLOW_EPHEMERAL_SQLITE=true to accept that)."
+    )

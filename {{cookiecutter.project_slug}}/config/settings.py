@@ -4,6 +4,8 @@ Every value that differs between machines comes from the environment (see .env.e
 a local .env is read by config/env.py. Production is the default: DEBUG is off unless set.
 """
 
+from pathlib import Path
+
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
@@ -129,6 +131,18 @@ else:
         DATABASES["default"].setdefault("OPTIONS", {})["sslmode"] = "require"
     # Fail fast when the database is unreachable, so /health/ can say so within seconds.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# On Railway the container's disk is replaced at every deploy: SQLite there would lose every
+# row, unless its file is on a mounted volume. https://docs.railway.com/reference/volumes
+if env("RAILWAY_ENVIRONMENT_NAME") and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    volume = env("RAILWAY_VOLUME_MOUNT_PATH")
+    database_file = Path(DATABASES["default"]["NAME"]).resolve()
+    on_volume = bool(volume) and database_file.is_relative_to(Path(volume).resolve())
+    if not on_volume and not env_bool("ALLOW_EPHEMERAL_SQLITE", False):
+        raise ImproperlyConfigured(
+            "DATABASE_URL is unset or SQLite outside a volume on Railway: every row would be "
+            "lost at the next deploy. Set DATABASE_URL={% raw %}${{Postgres.DATABASE_URL}}{% endraw %} "
+            "(or ALLOW_EPHEMERAL_SQLITE=true to accept that)."
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users, passwords, i18n --------------------------------------------------------------------
