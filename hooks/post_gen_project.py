@@ -1,4 +1,6 @@
-"""Finish the baked project: a fresh secret key and a local .env (standard library only, no network).
+"""Finish the baked project: a local .env with a fresh secret key and admin path.
+
+Standard library only, no network.
 
 Cookiecutter runs this with the generated project as the working directory.
 """
@@ -24,6 +26,11 @@ LOCAL_VALUES = {
 
 def generate_secret_key(length=KEY_LENGTH):
     return "".join(secrets.choice(KEY_ALPHABET) for _ in range(length))
+
+
+def generate_admin_url():
+    """A path for the admin that scanners will not guess (settings: DJANGO_ADMIN_URL)."""
+    return f"admin-{secrets.token_hex(8)}/"
 
 
 def render_env(example, values):
@@ -67,7 +74,8 @@ def main():
         if not keep:
             (project / relative).unlink()
     example = (project / ".env.example").read_text(encoding="utf-8")
-    values = {"DJANGO_SECRET_KEY": generate_secret_key(), **LOCAL_VALUES}
+    admin_url = generate_admin_url()
+    values = {"DJANGO_SECRET_KEY": generate_secret_key(), "DJANGO_ADMIN_URL": admin_url, **LOCAL_VALUES}
     write_private(project / ".env", render_env(example, values))
     ensure_ignored(project / ".gitignore")
 
@@ -80,7 +88,9 @@ Run it locally (a .env with DEBUG=True and a fresh secret key is already there):
     python -m venv .venv && .venv/bin/pip install -r requirements-dev.txt
     .venv/bin/python manage.py migrate && .venv/bin/python manage.py runserver
 
-Deploy to Railway: see "Deploy to Railway" in {project.name}/README.md.
+The admin is at http://127.0.0.1:8000/{admin_url} (DJANGO_ADMIN_URL in .env).
+Deploy to Railway: see "Deploy to Railway" in {project.name}/README.md
+(set DJANGO_ADMIN_URL there too: without it the admin is at the guessable /admin/).
 """
     )
     return 0

@@ -38,6 +38,9 @@ def production_env(**extra):
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "RAILWAY_PUBLIC_DOMAIN": RAILWAY_DOMAIN,
         "RAILWAY_ENVIRONMENT_NAME": "production",
+        # What a test does, not a deploy: SQLite in a throwaway checkout. Without this the app
+        # refuses to start on Railway without DATABASE_URL (tests/test_accounts.py shows it).
+        "ALLOW_EPHEMERAL_SQLITE": "true",
         "WEB_CONCURRENCY": "2",
     }
     env.update({key: str(value) for key, value in extra.items()})
@@ -366,7 +369,8 @@ def api(server, method, path, body=None, token=None, ip=None, **extra):
 
 def signup(server):
     """A new user's token, signed up from an address of its own (the signup limit is 3/h)."""
-    body = {"username": f"u{secrets.token_hex(4)}", "email": "u@example.com", "password": PASSWORD}
+    username = f"u{secrets.token_hex(4)}"
+    body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD}
     status, _, response = api(server, "POST", "/api/auth/signup/", body, ip=fresh_client_ip(period=3600))
     assert status == 201, response
     return json.loads(response)["token"]

@@ -24,12 +24,23 @@ def test_own_checks_pass(default_project, default_venv):
     own_checks(default_project, default_venv)
 
 
+# As the baked README's Railway table says: a hard-to-guess admin path.
+ADMIN_URL = {"DJANGO_ADMIN_URL": "admin-0f3e5c7a9b1d2e4f/"}
+
+
 def test_deploy_checks_pass_with_production_variables(deployed):
     project, venv = deployed
     result = run(["python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"], project,
-                 venv_env(venv, production_env()))
+                 venv_env(venv, production_env(**ADMIN_URL)))
     # Only django-ratelimit's "backend not in my list" warning, for the atomic database store.
     assert "no issues (1 silenced)" in result.stdout
+
+
+def test_deploy_checks_warn_about_the_default_admin_url(deployed):
+    project, venv = deployed
+    result = run(["python", "manage.py", "check", "--deploy"], project, venv_env(venv, production_env()))
+    assert "(plumbing.W001) The admin is served at the guessable /admin/." in result.stderr
+    assert "System check identified 1 issue (1 silenced)" in result.stderr
 
 
 def test_missing_secret_key_stops_startup_with_its_name(deployed):
@@ -61,6 +72,6 @@ def test_other_variants_pass_their_own_checks(cookies, venvs, options):
         version = run(["python", "--version"], project, venv_env(venv, production_env())).stdout
         assert version.startswith(f"Python {options['python_version']}.")
     own_checks(project, venv)
-    env = venv_env(venv, production_env())
+    env = venv_env(venv, production_env(**ADMIN_URL))
     (project / ".env").unlink()  # as deployed: the local .env is git-ignored
     run(["python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"], project, env)

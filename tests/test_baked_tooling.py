@@ -45,6 +45,7 @@ def test_ci_workflow_runs_every_gate_on_postgres(default_project):
     ]:
         assert expected in commands, expected
     assert "DEBUG=False" in commands and "DJANGO_SECRET_KEY=" in commands
+    assert "DJANGO_ADMIN_URL=" in commands  # the admin-path check passes only with one
 
 
 def test_dependabot_covers_pip_and_actions(default_project):

@@ -45,12 +45,16 @@ def test_env_file_for_local_development(cookies):
         assert re.search(rf"^#?\s*{name}=", env_file.read_text(), re.M), name
 
 
-def test_two_bakes_never_share_a_key(tmp_path):
-    keys = set()
+def test_two_bakes_never_share_a_key_or_an_admin_url(tmp_path):
+    keys, admin_urls = set(), set()
     for index in range(2):
         bake_cli(tmp_path / str(index)).check_returncode()
-        keys.add(env_values(tmp_path / str(index) / "my_api" / ".env")["DJANGO_SECRET_KEY"])
+        values = env_values(tmp_path / str(index) / "my_api" / ".env")
+        keys.add(values["DJANGO_SECRET_KEY"])
+        admin_urls.add(values["DJANGO_ADMIN_URL"])
     assert len(keys) == 2
+    assert len(admin_urls) == 2 and "admin/" not in admin_urls
+    assert all(re.fullmatch(r"admin-[0-9a-f]{16}/", url) for url in admin_urls), admin_urls
 
 
 def test_env_is_git_ignored(cookies):

@@ -29,7 +29,8 @@ client_ip = fresh_client_ip
 
 
 def bad_login(server, ip, index=0):
-    body = {"username": f"nobody{index}", "password": "wrong-password"}
+    # A username of its own: failures per username lock it (tests/test_accounts.py), per address here.
+    body = {"username": f"nobody{index}-{secrets.token_hex(4)}", "password": "wrong-password"}
     return api(server, "POST", "/api/auth/login/", body, ip=ip)
 
 
@@ -68,10 +69,11 @@ def test_each_railway_client_address_has_its_own_bucket(web):
 def test_signup_limit_per_address(web):
     ip = client_ip(period=3600)
     statuses = []
-    for index in range(4):
+    for _ in range(4):
+        username = f"user{secrets.token_hex(4)}"
         body = {
-            "username": f"user{secrets.token_hex(4)}",
-            "email": f"u{index}@example.com",
+            "username": username,
+            "email": f"{username}@example.com",  # e-mail addresses are unique
             "password": "a-long-enough-passphrase",
         }
         statuses.append(api(web, "POST", "/api/auth/signup/", body, ip=ip))

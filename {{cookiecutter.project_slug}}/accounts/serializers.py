@@ -1,6 +1,8 @@
 from django.contrib.auth import get_user_model, password_validation
 from rest_framework import serializers
 
+from .models import DUPLICATE_EMAIL
+
 User = get_user_model()
 
 
@@ -18,6 +20,12 @@ class SignupSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = ["username", "email", "password"]
+
+    def validate_email(self, value):
+        email = User.objects.normalize_email(value)
+        if User.email_taken(email):
+            raise serializers.ValidationError(DUPLICATE_EMAIL)
+        return email
 
     def validate(self, attrs):
         # Django's validators (length, common, numeric, similar to the username or e-mail).

@@ -1,12 +1,12 @@
 """Token-authentication API: signup, login, logout, me, password change.
 
-Limits (settings.RATELIMIT_RATES): login and signup per client address, password change per
-user. They fail closed (503) if the counter store is unreachable: better no logins for a
-moment than unlimited password guessing.
+Limits (settings.RATELIMIT_RATES): login and signup per client address, failed logins per
+username (from any address), password change per user. They fail closed (503) if the counter
+store is unreachable: better no logins for a moment than unlimited password guessing.
 """
 
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
@@ -14,7 +14,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from plumbing.ratelimit import ratelimit
+from plumbing.ratelimit import login_lockout, ratelimit
 
 from .serializers import (
     LoginSerializer,
@@ -45,9 +45,15 @@ class SignupView(PublicView):
     def post(self, request):
         serializer = SignupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            user = serializer.save()
-            return token_response(user, status.HTTP_201_CREATED)
+        try:
+            with transaction.atomic():
+                user = serializer.save()
+                return token_response(user, status.HTTP_201_CREATED)
+        except IntegrityError:
+            # A concurrent signup took the username or e-mail after validation: validating
+            # again names the field (400), as if the requests had arrived one after the other.
+            SignupSerializer(data=request.data).is_valid(raise_exception=True)
+            raise
 
 
 class LoginView(PublicView):
@@ -55,6 +61,7 @@ class LoginView(PublicView):
 
     @extend_schema(request=LoginSerializer, responses=TokenSerializer)
     @ratelimit("login", key="ip")
+    @login_lockout
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

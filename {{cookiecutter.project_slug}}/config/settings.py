@@ -4,6 +4,8 @@ Every value that differs between machines comes from the environment (see .env.e
 a local .env is read by config/env.py. Production is the default: DEBUG is off unless set.
 """
 
+from pathlib import Path
+
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
@@ -129,9 +131,30 @@ else:
         DATABASES["default"].setdefault("OPTIONS", {})["sslmode"] = "require"
     # Fail fast when the database is unreachable, so /health/ can say so within seconds.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# On Railway the container's disk is replaced at every deploy: SQLite there would lose every
+# row, unless its file is on a mounted volume. https://docs.railway.com/reference/volumes
+if env("RAILWAY_ENVIRONMENT_NAME") and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    volume = env("RAILWAY_VOLUME_MOUNT_PATH")
+    database_file = Path(DATABASES["default"]["NAME"]).resolve()
+    on_volume = bool(volume) and database_file.is_relative_to(Path(volume).resolve())
+    if not on_volume and not env_bool("ALLOW_EPHEMERAL_SQLITE", False):
+        raise ImproperlyConfigured(
+            "DATABASE_URL is unset or SQLite outside a volume on Railway: every row would be "
+            "lost at the next deploy. Set DATABASE_URL={% raw %}${{Postgres.DATABASE_URL}}{% endraw %} "
+            "(or ALLOW_EPHEMERAL_SQLITE=true to accept that)."
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# --- Passwords, i18n ---------------------------------------------------------------------------
+# --- Users, passwords, i18n --------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+# Argon2 first (OWASP's first choice); hashes made by the others are upgraded at the next login.
+# https://docs.djangoproject.com/en/5.2/topics/auth/passwords/#using-argon2-with-django
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -244,10 +267,15 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Rate limiting (django-ratelimit) ----------------------------------------------------------
-# "count/period", period s, m, h or d (e.g. 5/m, 100/h). Each can be set by its variable.
+# "count/period", period s, m, h or d, optionally with a number (5/m, 100/h, 10/15m). Each can
+# be set by its variable. With DEBUG the login and signup defaults are relaxed, so trying the
+# API by hand is not blocked; production keeps the strict ones.
 RATELIMIT_RATES = {
-    "login": env_rate("RATELIMIT_LOGIN", "5/m"),  # per client address, API and admin login
-    "signup": env_rate("RATELIMIT_SIGNUP", "3/h"),  # per client address
+    # Per client address, API and admin login.
+    "login": env_rate("RATELIMIT_LOGIN", "100/m" if DEBUG else "5/m"),
+    # Failed logins per username from any address; then 429, even with the right password.
+    "login_account": env_rate("RATELIMIT_LOGIN_ACCOUNT", "100/15m" if DEBUG else "10/15m"),
+    "signup": env_rate("RATELIMIT_SIGNUP", "100/h" if DEBUG else "3/h"),  # per client address
     "password_change": env_rate("RATELIMIT_PASSWORD_CHANGE", "10/h"),  # per user
     "anon": env_rate("THROTTLE_ANON", "120/m"),  # any other API call, per client address
     "user": env_rate("THROTTLE_USER", "600/m"),  # any other API call, per signed-in user

@@ -6,13 +6,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from plumbing import diagnostics, views
-from plumbing.ratelimit import ratelimit
+from plumbing.ratelimit import login_lockout, ratelimit
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("health/", views.health, name="health"),
-    # The admin's login form shares the API login's limit (one bucket per client address).
-    path(f"{settings.ADMIN_URL}login/", ratelimit("login", key="ip")(admin.site.login)),
+    # The admin's login form shares the API login's limits (per client address, per username).
+    path(
+        f"{settings.ADMIN_URL}login/",
+        ratelimit("login", key="ip")(login_lockout(admin.site.login)),
+    ),
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/auth/", include("accounts.urls")),
     path("api/debug/error/", diagnostics.ErrorCheckView.as_view(), name="debug-error"),

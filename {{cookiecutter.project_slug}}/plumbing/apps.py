@@ -3,8 +3,17 @@ from django.contrib.staticfiles.apps import StaticFilesConfig
 
 
 class PlumbingConfig(AppConfig):
+    default = True  # "plumbing" in INSTALLED_APPS means this one, not the staticfiles config
     name = "plumbing"
     verbose_name = "Plumbing (template-owned)"
+
+    def ready(self):
+        from django.contrib.auth.signals import user_login_failed
+
+        from . import checks  # noqa: F401 - registers the project's system checks
+        from .ratelimit import count_failed_login
+
+        user_login_failed.connect(count_failed_login, dispatch_uid="plumbing.count_failed_login")
 
 
 class ProjectStaticFilesConfig(StaticFilesConfig):

@@ -44,14 +44,14 @@ def client_ip(request):
     return "0.0.0.0"  # noqa: S104 - no usable address: all such requests share one bucket
 
 
-def _usage(request, scope, key, method):
+def _usage(request, scope, key, method, increment=True):
     return get_usage(
         request,
         group=f"ratelimit:{scope}",
         key=key,
         rate=settings.RATELIMIT_RATES[scope],
         method=method,
-        increment=True,
+        increment=increment,
     )
 
 
@@ -101,6 +101,72 @@ def ratelimit(scope, key="ip", method="POST", fail_open=False):
         return wrapped
 
     return decorator
+
+
+# --- Per-account login lockout -------------------------------------------------------------
+# Failed logins are counted per username, whatever the client address, so a credential-stuffing
+# run spread over many addresses is stopped too. Counted by count_failed_login (Django's
+# user_login_failed signal: the API login and the admin login both call authenticate()).
+ACCOUNT_SCOPE = "login_account"
+
+
+def account_key(username):
+    """The counter key for a username: case variants and stray spaces share one counter."""
+    return str(username).strip().casefold()
+
+
+def _account_usage(request, username, increment):
+    key = account_key(username)
+    return _usage(request, ACCOUNT_SCOPE, lambda group, request: key, ALL, increment=increment)
+
+
+def submitted_username(request):
+    """The username of a login attempt: DRF's parsed body, or a form's POST data."""
+    data = getattr(request, "data", None)
+    if data is None:
+        data = request.POST
+    username = data.get("username") if hasattr(data, "get") else None
+    return username if isinstance(username, str) and username.strip() else None
+
+
+def login_lockout(view):
+    """Refuse a login for a username that has failed RATELIMIT_RATES["login_account"] times
+    in the window: 429 with Retry-After, even with the right password. Fails closed (503)."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        request = next(arg for arg in args if hasattr(arg, "META"))
+        username = submitted_username(request) if request.method == "POST" else None
+        if username is not None:
+            try:
+                usage = _account_usage(request, username, increment=False)
+            except STORE_ERRORS:
+                logger.exception("Rate-limit store unavailable for %s", ACCOUNT_SCOPE)
+                return store_unavailable()
+            if usage is not None and usage["count"] >= usage["limit"]:
+                return too_many_requests(usage["time_left"])
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def count_failed_login(sender, credentials, request=None, **kwargs):
+    """user_login_failed receiver: count the failure; log once when the account locks."""
+    username = credentials.get("username")
+    if not isinstance(username, str) or not username.strip():
+        return
+    try:
+        usage = _account_usage(request, username, increment=True)
+    except STORE_ERRORS:
+        logger.exception("Rate-limit store unavailable; failed login not counted")
+        return
+    if usage is not None and usage["count"] == usage["limit"]:
+        # Django has already replaced the password in `credentials`; it is not logged anyway.
+        logger.warning(
+            "Login locked for a username after %d failed attempts",
+            usage["count"],
+            extra={"username": account_key(username)[:150], "retry_after": usage["time_left"]},
+        )
 
 
 class _Throttle(BaseThrottle):

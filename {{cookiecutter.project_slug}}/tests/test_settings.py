@@ -59,3 +59,37 @@ def test_log_dir_adds_a_rotating_json_file(tmp_path):
     lines = (log_dir / "app.log").read_text().splitlines()
     record = json.loads(lines[-1])
     assert record["message"] == "written to the file" and record["level"] == "WARNING"
+
+
+def test_debug_relaxes_only_the_login_and_signup_limits(load_settings):
+    unset = {"RATELIMIT_LOGIN": "", "RATELIMIT_LOGIN_ACCOUNT": "", "RATELIMIT_SIGNUP": ""}
+
+    def rates(**env):
+        return load_settings({**unset, **env}, ["RATELIMIT_RATES"])["RATELIMIT_RATES"]
+
+    production, local = rates(DEBUG="False"), rates(DEBUG="True")
+    relaxed = ["login", "login_account", "signup"]
+    assert [production[scope] for scope in relaxed] == ["5/m", "10/15m", "3/h"]
+    assert [local[scope] for scope in relaxed] == ["100/m", "100/15m", "100/h"]
+    assert local["password_change"] == production["password_change"]
+    assert rates(DEBUG="True", RATELIMIT_SIGNUP="2/h")["signup"] == "2/h"  # a set variable wins
+
+
+def test_railway_without_a_database_refuses_to_start(load_settings, tmp_path):
+    railway = {"DEBUG": "False", "RAILWAY_ENVIRONMENT_NAME": "production"}
+    unset = {"DATABASE_URL": "", "ALLOW_EPHEMERAL_SQLITE": "", "RAILWAY_VOLUME_MOUNT_PATH": ""}
+    error = load_settings({**railway, **unset}, ["DATABASES"])["error"]
+    message = error.strip().splitlines()[-1]
+    assert message.startswith("django.core.exceptions.ImproperlyConfigured: DATABASE_URL is unset")
+    assert "ALLOW_EPHEMERAL_SQLITE=true" in message
+
+    allowed = load_settings({**railway, **unset, "ALLOW_EPHEMERAL_SQLITE": "true"}, ["DATABASES"])
+    assert "error" not in allowed
+    on_volume = {
+        **unset,
+        "RAILWAY_VOLUME_MOUNT_PATH": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+    }
+    assert "error" not in load_settings({**railway, **on_volume}, ["DATABASES"])
+    elsewhere = {**on_volume, "DATABASE_URL": "sqlite:///db.sqlite3"}
+    assert "error" in load_settings({**railway, **elsewhere}, ["DATABASES"])

@@ -2,6 +2,7 @@ import time
 import zlib
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.core.management import call_command
 from django.db import OperationalError
@@ -47,7 +48,8 @@ def test_admin_login_shares_the_login_limit_and_answers_json(client):
     fresh_window()
     for _ in range(5):
         post_login(client)
-    response = client.post("/admin/login/", {"username": "x", "password": "y"}, secure=True)
+    admin_login = f"/{settings.ADMIN_URL}login/"  # .env has a random DJANGO_ADMIN_URL
+    response = client.post(admin_login, {"username": "x", "password": "y"}, secure=True)
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1
     assert "throttled" in response.json()["detail"]
