@@ -80,14 +80,21 @@ class RequestBodyLimitMiddleware:
             error = TOO_LARGE
         if error == TOO_LARGE:
             detail = f"Request body too large: the limit is {limit} bytes."
-            return JsonResponse({"detail": detail}, status=413)
+            return self.refuse(detail, 413)
         if error == TIMEOUT:
             detail = f"Request body not received within {settings.REQUEST_BODY_TIMEOUT:g} seconds."
-            return JsonResponse({"detail": detail}, status=408)
+            return self.refuse(detail, 408)
         if error == BUSY:
             detail = "Too many uploads in progress; try again shortly."
-            return JsonResponse({"detail": detail}, status=503, headers={"Retry-After": "5"})
+            return self.refuse(detail, 503, {"Retry-After": "5"})
         return self.get_response(request)
+
+    @staticmethod
+    def refuse(detail, status, headers=None):
+        # With a length, the client knows the answer is complete while its body is unsent.
+        response = JsonResponse({"detail": detail}, status=status, headers=headers)
+        response["Content-Length"] = str(len(response.content))
+        return response
 
 
 class CrossOriginResourcePolicyMiddleware:
