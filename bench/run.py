@@ -1,12 +1,14 @@
 """Performance budget: what the hardened stack costs against bare Django, on this machine.
 
-    python bench/run.py            # about 3 minutes; writes docs/benchmarks.md
+    python bench/run.py            # about 8 minutes; writes docs/benchmarks.md
 
-Times a default bake; bakes, installs and starts the Procfile web command (production
+Times a default bake; bakes, installs and starts the Procfile web command (granian, production
 variables, SQLite) and times start -> first 200 on /health/; drives wrk at /health/, an
-authenticated GET /api/auth/me/ and a hashed static file; does the same against a bare
-`django-admin startproject` with the same gunicorn worker count; reports ratios and worker
-RSS, and whether each budget holds. Needs wrk (Debian package `wrk`).
+authenticated GET /api/auth/me/ and a hashed static file at 8 and at 100 connections; does the
+same against a bare `django-admin startproject` under gunicorn sync with the same process
+count; holds 50 slow-body and 50 slowloris connections against each while probing /health/ and
+/api/auth/me/; reports ratios, worker RSS, SIGTERM -> exit, and whether each budget holds.
+Needs wrk (Debian package `wrk`).
 """
 
 import argparse
@@ -29,6 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bare_project import make_bare_project  # noqa: E402
 from helpers import (  # noqa: E402
+    PROBE,
     RAILWAY_DOMAIN,
     Http,
     Server,
@@ -39,15 +42,22 @@ from helpers import (  # noqa: E402
     run,
     venv_env,
 )
+from slow_clients import SlowClients, probe_during  # noqa: E402
 
 WORKERS = 2
+CONNECTIONS = (8, 100)
+BARE_SERVER = "gunicorn==27.0.1"  # the baseline's server: what the template shipped before granian
+# (name, limit, True when the measured value must stay at or under the limit)
 BUDGETS = {
-    "bake_s": 0.5,
-    "start_to_healthy_s": 5.0,
-    "health_rps_ratio": 0.95,
-    "me_rps_ratio": 0.85,
-    "p99_ratio": 1.5,
-    "rss_ratio": 1.25,
+    "bake_s": (0.5, True),
+    "start_to_healthy_s": (5.0, True),
+    "health_rps_ratio": (1.0, False),  # at 8 connections
+    "me_rps_ratio": (1.0, False),  # at 8 connections
+    "me_p99_100_ms": (500.0, True),  # authenticated GET at 100 connections
+    "me_p99_100_ratio": (1.5, True),
+    "slow_failed_probes": (0, True),
+    "rss_ratio": (1.25, True),
+    "sigterm_to_exit_s": (30.0, True),
 }
 
 
@@ -114,6 +124,20 @@ def token_for(project, env, python="python"):
     return run([python, "-c", code], project, env).stdout.strip()
 
 
+def bare_venv(project, root):
+    """A venv with the baked project's Django and DRF pins plus gunicorn, for the baseline."""
+    pins = [line for line in (project / "requirements.txt").read_text().splitlines()
+            if line.split("==")[0].lower() in {"django", "asgiref", "sqlparse", "djangorestframework"}]
+    venv = Path(root) / ("bare-" + "-".join(sorted(pins + [BARE_SERVER])).replace("==", "").lower())
+    if not (venv / "installed").exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+                        "--disable-pip-version-check", *pins, BARE_SERVER], check=True)
+        (venv / "installed").touch()
+    return venv
+
+
 def start_bare(venv, workdir, logdir):
     project = make_bare_project(venv / "bin" / "django-admin", workdir)
     env = venv_env(venv, production_env(DJANGO_SETTINGS_MODULE="bare.settings"))
@@ -135,17 +159,47 @@ def start_bare(venv, workdir, logdir):
     return process, port, token_for(project, env)
 
 
-def versions(venv):
-    code = "import django, rest_framework, gunicorn; print(django.__version__, rest_framework.__version__, gunicorn.__version__)"
-    out = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True).stdout.split()
+def slow_client_run(port, token, seconds, https):
+    """50 slow bodies + 50 slowloris for `seconds` while probing /health/ and /api/auth/me/."""
+    attack = SlowClients(port, RAILWAY_DOMAIN, bodies=50, loris=50).start()
+    try:
+        time.sleep(1)
+        results = probe_during(
+            f"http://127.0.0.1:{port}",
+            [("/health/", PROBE), ("/api/auth/me/", {**https, "Authorization": f"Token {token}"})],
+            seconds,
+        )
+    finally:
+        attack.stop()
+    return {
+        "probes": sum(len(r.latencies) for r in results),
+        "failed": sum(len(r.failures) for r in results),
+        "worst_s": max(r.worst for r in results),
+    }
+
+
+def sigterm_to_exit(process):
+    started = time.perf_counter()
+    process.terminate()
+    process.wait(timeout=60)
+    return time.perf_counter() - started
+
+
+def versions(venv, bare):
+    def run_python(python, code):
+        return subprocess.run([str(python), "-c", code], capture_output=True, text=True).stdout.split()
+
+    out = run_python(venv / "bin" / "python", "import django, rest_framework, granian; "
+                     "print(django.__version__, rest_framework.__version__, granian.__version__)")
     python = subprocess.run([str(venv / "bin" / "python"), "--version"], capture_output=True, text=True).stdout.strip()
-    return {"python": python, "django": out[0], "drf": out[1], "gunicorn": out[2]}
+    gunicorn = run_python(bare / "bin" / "python", "import gunicorn; print(gunicorn.__version__)")[0]
+    return {"python": python, "django": out[0], "drf": out[1], "granian": out[2], "gunicorn": gunicorn}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--slow-seconds", type=int, default=20, help="duration of each slow-client run")
     parser.add_argument("--bakes", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=3, help="load rounds; medians are reported")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
@@ -172,7 +226,8 @@ def main():
 
     https = {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https"}
     print("starting bare Django ...", flush=True)
-    process, port, bare_token = start_bare(venv, workdir, logdir)
+    bare_python = bare_venv(project, venvs.root)
+    process, port, bare_token = start_bare(bare_python, workdir, logdir)
     # Both servers up, loaded in turn (ours, bare, ours, bare...) so that drift on a shared
     # 2-core machine hits both alike; each figure is the median over the rounds.
     targets = {
@@ -182,44 +237,55 @@ def main():
         ("bare", "me"): (f"http://127.0.0.1:{port}/api/auth/me/", {"Authorization": f"Token {bare_token}"}),
         ("ours", "static"): (f"http://127.0.0.1:{server.port}{static_path}", {**https, "Accept-Encoding": "br"}),
     }
-    runs = {target: [] for target in targets}
+    runs = {(who, name, conns): [] for (who, name) in targets for conns in CONNECTIONS}
     for round_number in range(args.rounds):
         print(f"load round {round_number + 1}/{args.rounds} ...", flush=True)
-        for target, (url, headers) in targets.items():
-            runs[target].append(wrk(url, headers, args.seconds, args.connections))
+        for conns in CONNECTIONS:
+            for (who, name), (url, headers) in targets.items():
+                runs[(who, name, conns)].append(wrk(url, headers, args.seconds, conns))
     median = {
         target: {key: statistics.median(run[key] for run in samples) for key in samples[0]}
         for target, samples in runs.items()
     }
-    ours = {name: median[("ours", name)] for name in ("health", "me", "static")}
-    bare = {name: median[("bare", name)] for name in ("health", "me")}
+    ours = {(name, conns): median[("ours", name, conns)] for (who, name, conns) in runs if who == "ours"}
+    bare = {(name, conns): median[("bare", name, conns)] for (who, name, conns) in runs if who == "bare"}
     ours_rss = worker_rss_mb(server.process.pid)
     bare_rss = worker_rss_mb(process.pid)
-    recycles = server.output().count("Autorestarting worker")
+    print("slow clients ...", flush=True)
+    slow = {
+        "ours": slow_client_run(server.port, our_token, args.slow_seconds, https),
+        "bare": slow_client_run(port, bare_token, args.slow_seconds, https),
+    }
+    recycles = server.output().count("Respawning worker")
+    started = time.perf_counter()
     server.stop()
-    process.terminate()
-    process.wait(timeout=30)
+    sigterm = {"ours": time.perf_counter() - started, "bare": sigterm_to_exit(process)}
 
-    results["health_rps_ratio"] = ours["health"]["rps"] / bare["health"]["rps"]
-    results["me_rps_ratio"] = ours["me"]["rps"] / bare["me"]["rps"]
-    results["p99_ratio"] = max(ours[k]["p99_ms"] / bare[k]["p99_ms"] for k in ("health", "me"))
+    results["health_rps_ratio"] = ours[("health", 8)]["rps"] / bare[("health", 8)]["rps"]
+    results["me_rps_ratio"] = ours[("me", 8)]["rps"] / bare[("me", 8)]["rps"]
+    results["me_p99_100_ms"] = ours[("me", 100)]["p99_ms"]
+    results["me_p99_100_ratio"] = ours[("me", 100)]["p99_ms"] / bare[("me", 100)]["p99_ms"]
+    results["slow_failed_probes"] = slow["ours"]["failed"]
     results["rss_ratio"] = ours_rss / bare_rss
+    results["sigterm_to_exit_s"] = sigterm["ours"]
     holds = {
-        key: (results[key] <= limit if key in ("bake_s", "start_to_healthy_s", "p99_ratio", "rss_ratio")
-              else results[key] >= limit)
-        for key, limit in BUDGETS.items()
+        key: results[key] <= limit if at_most else results[key] >= limit
+        for key, (limit, at_most) in BUDGETS.items()
     }
     report = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
-        "versions": versions(venv),
-        "workers": WORKERS, "seconds": args.seconds, "connections": args.connections,
+        "load": os.getloadavg(),
+        "versions": versions(venv, bare_python),
+        "workers": WORKERS, "seconds": args.seconds, "slow_seconds": args.slow_seconds,
         "bake_times": bake_times, "results": results, "holds": holds,
         "ours": ours, "bare": bare, "rss_mb": {"ours": ours_rss, "bare": bare_rss},
+        "slow": slow, "sigterm_s": sigterm,
         "rounds": args.rounds, "recycles": recycles,
-        "samples": {f"{who} {name}": samples for (who, name), samples in runs.items()},
+        "samples": {f"{who} {name} c{conns}": samples for (who, name, conns), samples in runs.items()},
     }
-    print(json.dumps(report, indent=2))
+    print(json.dumps({**report, "ours": {f"{k[0]} c{k[1]}": v for k, v in ours.items()},
+                      "bare": {f"{k[0]} c{k[1]}": v for k, v in bare.items()}}, indent=2))
     write_markdown(report, Path(args.output))
     print(f"\nwritten to {args.output}")
     print("ALL BUDGETS HOLD" if all(holds.values()) else "BUDGETS MISSED: " + ", ".join(k for k, v in holds.items() if not v))
@@ -228,45 +294,70 @@ def main():
 
 
 def write_markdown(report, path):
-    r, ours, bare = report["results"], report["ours"], report["bare"]
+    r, ours, bare, slow = report["results"], report["ours"], report["bare"], report["slow"]
     mark = {True: "holds", False: "**missed**"}
+    h = report["holds"]
     v = report["versions"]
+    load = ", ".join(f"{x:.1f}" for x in report["load"])
     lines = [
         "# Benchmarks",
         "",
-        f"Run {report['date']} with `python bench/run.py` on {report['machine']}.",
-        f"{v['python']}, Django {v['django']}, DRF {v['drf']}, gunicorn {v['gunicorn']}; "
-        f"{report['workers']} gunicorn sync workers; wrk with 2 threads and {report['connections']} "
-        f"connections, {report['seconds']} s per run, {report['rounds']} rounds with ours and bare "
-        f"loaded in turn (medians shown), on the same machine as the servers. SQLite. "
-        f"Our workers were recycled {report['recycles']} times during the load (`max_requests`).",
+        f"Run {report['date']} with `python bench/run.py` on {report['machine']} (load average at the "
+        f"end: {load}). {v['python']}, Django {v['django']}, DRF {v['drf']}. Ours: the Procfile web "
+        f"command, granian {v['granian']}, {report['workers']} processes (server.py defaults). Bare: "
+        f"`django-admin startproject` under gunicorn {v['gunicorn']} sync, {report['workers']} workers. "
+        f"wrk with 2 threads, {report['seconds']} s per run, {report['rounds']} rounds with ours and bare "
+        "loaded in turn (medians shown), on the same machine as the servers. SQLite. "
+        f"Our workers were respawned {report['recycles']} times (`WEB_MAX_RSS`).",
         "",
         "## Budgets",
         "",
         "| Budget | Limit | Measured | |",
         "| --- | --- | --- | --- |",
-        f"| Default bake (median of {len(report['bake_times'])}) | < {BUDGETS['bake_s']} s | {r['bake_s']:.3f} s | {mark[report['holds']['bake_s']]} |",
-        f"| Process start → first 200 on `/health/` | < {BUDGETS['start_to_healthy_s']} s | {r['start_to_healthy_s']:.1f} s | {mark[report['holds']['start_to_healthy_s']]} |",
-        f"| `/health/` requests/s vs bare | ≥ {BUDGETS['health_rps_ratio']} | {r['health_rps_ratio']:.2f} | {mark[report['holds']['health_rps_ratio']]} |",
-        f"| Authenticated DRF GET requests/s vs bare | ≥ {BUDGETS['me_rps_ratio']} | {r['me_rps_ratio']:.2f} | {mark[report['holds']['me_rps_ratio']]} |",
-        f"| p99 latency vs bare (worst of the two) | ≤ {BUDGETS['p99_ratio']} | {r['p99_ratio']:.2f} | {mark[report['holds']['p99_ratio']]} |",
-        f"| Worker RSS vs bare | ≤ {BUDGETS['rss_ratio']} | {r['rss_ratio']:.2f} ({report['rss_mb']['ours']:.0f} MB vs {report['rss_mb']['bare']:.0f} MB) | {mark[report['holds']['rss_ratio']]} |",
+        f"| Default bake (median of {len(report['bake_times'])}) | < {BUDGETS['bake_s'][0]} s | {r['bake_s']:.3f} s | {mark[h['bake_s']]} |",
+        f"| Process start → first 200 on `/health/` | < {BUDGETS['start_to_healthy_s'][0]} s | {r['start_to_healthy_s']:.1f} s | {mark[h['start_to_healthy_s']]} |",
+        f"| `/health/` requests/s vs bare, 8 connections | ≥ {BUDGETS['health_rps_ratio'][0]} | {r['health_rps_ratio']:.2f} | {mark[h['health_rps_ratio']]} |",
+        f"| Authenticated GET requests/s vs bare, 8 connections | ≥ {BUDGETS['me_rps_ratio'][0]} | {r['me_rps_ratio']:.2f} | {mark[h['me_rps_ratio']]} |",
+        f"| Authenticated GET p99, 100 connections | < {BUDGETS['me_p99_100_ms'][0]:.0f} ms | {r['me_p99_100_ms']:.0f} ms | {mark[h['me_p99_100_ms']]} |",
+        f"| Authenticated GET p99 vs bare, 100 connections | ≤ {BUDGETS['me_p99_100_ratio'][0]} | {r['me_p99_100_ratio']:.2f} | {mark[h['me_p99_100_ratio']]} |",
+        f"| Failed probes under 50 slow bodies + 50 slowloris ({report['slow_seconds']} s) | {BUDGETS['slow_failed_probes'][0]} | {r['slow_failed_probes']} of {slow['ours']['probes']} (bare: {slow['bare']['failed']} of {slow['bare']['probes']}) | {mark[h['slow_failed_probes']]} |",
+        f"| Worker RSS vs bare | ≤ {BUDGETS['rss_ratio'][0]} | {r['rss_ratio']:.2f} ({report['rss_mb']['ours']:.0f} MB vs {report['rss_mb']['bare']:.0f} MB) | {mark[h['rss_ratio']]} |",
+        f"| SIGTERM → exit | < {BUDGETS['sigterm_to_exit_s'][0]:.0f} s | {r['sigterm_to_exit_s']:.1f} s (bare {report['sigterm_s']['bare']:.1f} s) | {mark[h['sigterm_to_exit_s']]} |",
         "",
         "## Load",
         "",
-        "| Endpoint | Ours req/s | Bare req/s | Ratio | Ours p50 / p99 ms | Bare p50 / p99 ms |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| Endpoint | Connections | Ours req/s | Bare req/s | Ratio | Ours p50 / p99 ms | Bare p50 / p99 ms |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for key, label in (("health", "`GET /health/` (SELECT 1)"), ("me", "`GET /api/auth/me/` (token)")):
-        o, b = ours[key], bare[key]
-        lines.append(
-            f"| {label} | {o['rps']:.0f} | {b['rps']:.0f} | {o['rps'] / b['rps']:.2f} | "
-            f"{o['p50_ms']:.2f} / {o['p99_ms']:.2f} | {b['p50_ms']:.2f} / {b['p99_ms']:.2f} |"
-        )
-    s = ours["static"]
-    lines.append(f"| hashed static file (Brotli, WhiteNoise) | {s['rps']:.0f} | n/a | | {s['p50_ms']:.2f} / {s['p99_ms']:.2f} | |")
-    lines += ["", "Non-2xx answers during load: " + ", ".join(
-        f"ours {k} {ours[k]['errors']}" for k in ours) + ", " + ", ".join(f"bare {k} {bare[k]['errors']}" for k in bare) + ".", ""]
+    for conns in CONNECTIONS:
+        for key, label in (("health", "`GET /health/` (SELECT 1)"), ("me", "`GET /api/auth/me/` (token)")):
+            o, b = ours[(key, conns)], bare[(key, conns)]
+            lines.append(
+                f"| {label} | {conns} | {o['rps']:.0f} | {b['rps']:.0f} | {o['rps'] / b['rps']:.2f} | "
+                f"{o['p50_ms']:.1f} / {o['p99_ms']:.1f} | {b['p50_ms']:.1f} / {b['p99_ms']:.1f} |"
+            )
+        s = ours[("static", conns)]
+        lines.append(f"| hashed static file (Brotli, WhiteNoise) | {conns} | {s['rps']:.0f} | n/a | | "
+                     f"{s['p50_ms']:.1f} / {s['p99_ms']:.1f} | |")
+    lines += [
+        "",
+        "Non-2xx answers during load: " + ", ".join(
+            f"{who} {name} c{conns} {samples[(name, conns)]['errors']:.0f}"
+            for who, samples in (("ours", ours), ("bare", bare)) for (name, conns) in samples) + ".",
+        "",
+        "## Slow clients",
+        "",
+        f"50 connections sending a POST body at 100 bytes/s and 50 whose headers never end, held "
+        f"{report['slow_seconds']} s (reopened whenever the server closes one), while `/health/` and "
+        "`/api/auth/me/` are each probed every 0.25 s; a probe fails without a 200 within 1 s.",
+        "",
+        "| Server | Probes | Failed | Worst probe |",
+        "| --- | --- | --- | --- |",
+    ]
+    for who, label in (("ours", "ours (granian + plumbing/bodies.py)"), ("bare", "bare (gunicorn sync)")):
+        run = slow[who]
+        lines.append(f"| {label} | {run['probes']} | {run['failed']} | {run['worst_s']:.2f} s |")
+    lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     notes = path.with_name("benchmarks-notes.md")
     if notes.exists():

@@ -23,7 +23,7 @@ RESERVED = {
     "dotenv",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "gunicorn",
+    "granian",
     "manage",
     "psycopg",
     "pytest",

@@ -35,7 +35,7 @@ def test_default_bake(cookies):
     assert result.exit_code == 0, result.exception
     project = Path(result.project_path)
     assert project.name == "my_api"
-    for name in ["manage.py", "Procfile", "gunicorn.conf.py", ".python-version", ".env.example",
+    for name in ["manage.py", "Procfile", "server.py", ".python-version", ".env.example",
                  ".gitignore", "README.md", "requirements.txt", "requirements-dev.txt",
                  "config/settings.py", "config/urls.py", "config/wsgi.py", "config/asgi.py",
                  "plumbing/views.py", "templates/400.html", "templates/403.html",

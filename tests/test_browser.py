@@ -40,7 +40,7 @@ def browser():
 
 @pytest.fixture
 def site(server_factory):
-    """Production settings; the browser reaches gunicorn directly, so it sends the
+    """Production settings; the browser reaches the server directly, so it sends the
     X-Forwarded-Proto that Railway's edge would add, and 127.0.0.1 is an allowed host.
     The API docs are public here so the browser can open them without signing in."""
     return server_factory("browser", ALLOWED_HOSTS=f"{RAILWAY_DOMAIN},127.0.0.1", API_DOCS="public")

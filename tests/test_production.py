@@ -145,7 +145,7 @@ def test_every_log_line_is_json_with_request_ids_and_no_secrets(observed):
 
     records = server.log_records()  # raises if any line is not JSON
     assert all(isinstance(r.get("level"), str) and "message" in r for r in records)
-    assert any(r["logger"].startswith("gunicorn") for r in records)
+    assert any(r["logger"].startswith("_granian") for r in records)  # the server's own lines
     requests = {r["request_id"]: r for r in records if r["logger"].endswith(".requests")}
     assert requests[generated]["status"] == 200 and requests["railway-req-7"]["path"] == "/health/"
     assert any(r["level"] == "ERROR" and "exc_info" in r for r in records)
@@ -177,7 +177,7 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_zero(server_factory
     assert b"Unable to log in" in response
     code = server.process.wait(timeout=40)
     assert code == 0
-    assert time.monotonic() - started < 25 + 5  # gunicorn.conf.py graceful_timeout, plus margin
+    assert time.monotonic() - started < 25 + 5  # server.py WEB_SHUTDOWN_TIMEOUT, plus margin
 
 
 # 6. Security headers --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Rate limits against the real Procfile web command: 4 gunicorn workers, real HTTP.
+"""Rate limits against the real Procfile web command: 4 server processes, real HTTP.
 
 Each test uses its own client addresses (X-Real-IP on Railway) so buckets never collide.
 """

@@ -66,6 +66,6 @@ def test_logs_are_json_lines_on_stdout(web):
     web.http.get("/health/", {"Host": "healthcheck.railway.app", "X-Railway-Request-Id": "rail-42"})
     records = web.log_records()  # raises if any line is not JSON
     assert all("level" in record and "message" in record for record in records)
-    assert any(record["logger"] == "gunicorn.error" for record in records)
+    assert any(record["logger"] == "_granian" and record["message"].startswith("Listening at") for record in records)
     request = [r for r in records if r.get("request_id") == "rail-42"]
     assert request and request[0]["path"] == "/health/" and request[0]["status"] == 200

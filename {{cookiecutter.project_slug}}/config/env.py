@@ -1,6 +1,6 @@
 """Read settings from the environment; a local .env file fills in what is not set.
 
-Shared by config/settings.py and gunicorn.conf.py so both agree on every value.
+Shared by config/settings.py and server.py so both agree on every value.
 """
 
 import os

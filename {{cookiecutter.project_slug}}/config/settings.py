@@ -11,7 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from whitenoise.compress import Compressor
 
-from config.env import BASE_DIR, env, env_bool, env_list, env_rate
+from config.env import BASE_DIR, env, env_bool, env_int, env_list, env_rate
 from plumbing.logging import logging_config
 {%- if cookiecutter.use_sentry %}
 from plumbing.sentry import init_sentry
@@ -72,7 +72,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: request id, timing and one log line per request, whatever happens inside.
     "plumbing.middleware.RequestLogMiddleware",
-    "plumbing.middleware.RequestSizeLimitMiddleware",
+    "plumbing.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "plumbing.middleware.CrossOriginResourcePolicyMiddleware",
@@ -118,7 +118,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] != ":memory:":
         # A relative sqlite:///file is relative to the project, not the current directory.
         DATABASES["default"]["NAME"] = str(BASE_DIR / DATABASES["default"]["NAME"])
-    # Several gunicorn workers share the file: WAL readers do not block the writer, IMMEDIATE
+    # Several server processes share the file: WAL readers do not block the writer, IMMEDIATE
     # transactions take the write lock up front, and a busy writer waits instead of failing.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
@@ -198,8 +198,6 @@ CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-# Larger request bodies get 413 (RequestSizeLimitMiddleware); Django's default, made explicit.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Read by CrossOriginResourcePolicyMiddleware: other sites may not embed our responses.
 CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 
@@ -219,6 +217,16 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'none'"],
     },
 }
+
+# --- Request bodies --------------------------------------------------------------------------
+# server.py serves through plumbing/bodies.py: each body is read whole, within these limits,
+# before Django runs; over a limit the answer is 413/408 JSON (README, "Web server").
+# Larger bodies get 413 JSON before they are read; Django's default, made explicit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Largest file upload: multipart/form-data bodies may be this big (plus 64 KiB of form overhead).
+MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 10_485_760)
+# Seconds a whole body may take to arrive (then 408): 2 MB at 20 KB/s, a phone on 3G, fits.
+REQUEST_BODY_TIMEOUT = env_int("REQUEST_BODY_TIMEOUT", 120)
 
 # --- Django REST Framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {

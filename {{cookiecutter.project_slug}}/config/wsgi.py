@@ -1,4 +1,4 @@
-"""WSGI entry point for gunicorn (see Procfile and gunicorn.conf.py)."""
+"""WSGI entry point: Django's application (server.py serves it behind plumbing/bodies.py)."""
 
 import os
 

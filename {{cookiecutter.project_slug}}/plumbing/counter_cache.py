@@ -1,7 +1,7 @@
 """A cache backend for rate-limit counters whose increment is atomic in the project's database.
 
 Django's DatabaseCache reads, adds and writes back, so concurrent requests lose counts, and
-LocMemCache counts per gunicorn worker. This backend keeps integers in one table (created by
+LocMemCache counts per server process. This backend keeps integers in one table (created by
 migrate) and changes them with single SQL statements that PostgreSQL and SQLite both execute
 atomically, so a limit holds exactly across workers and across replicas sharing the database.
 It stores integers only: it is the `ratelimit` cache, not a general-purpose one.

@@ -1,4 +1,4 @@
-"""One logging configuration for Django and gunicorn: JSON lines on stdout in production.
+"""One logging configuration for Django and granian (server.py): JSON lines on stdout in production.
 
 Railway shows stderr lines as errors and indexes one-line JSON with `level` and `message`:
 https://docs.railway.com/guides/logs
@@ -40,7 +40,7 @@ def logging_config():
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         handlers["file"] = {
-            # Rotation with a lock file, so several gunicorn workers can share one log safely.
+            # Rotation with a lock file, so several server processes can share one log safely.
             "class": "concurrent_log_handler.ConcurrentRotatingFileHandler",
             "filename": str(Path(log_dir) / "app.log"),
             "maxBytes": LOG_FILE_BYTES,
@@ -53,7 +53,10 @@ def logging_config():
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "plumbing.logging.RequestIdFilter"}},
+        "filters": {
+            "request_id": {"()": "plumbing.logging.RequestIdFilter"},
+            "granian_notes": {"()": "plumbing.logging.GranianNotesFilter"},
+        },
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
@@ -72,8 +75,14 @@ def logging_config():
             # Scanners send random Host headers: the request line already records the 400.
             # (A NullHandler: with no handler at all, logging's lastResort prints plain text.)
             "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
-            "gunicorn.error": {"handlers": names, "level": level, "propagate": False},
-            "gunicorn.access": {"handlers": ["null"], "propagate": False},
+            # granian's own messages (start, stop, worker respawns); the app logs requests.
+            "_granian": {
+                "handlers": names,
+                "level": level,
+                "propagate": False,
+                "filters": ["granian_notes"],
+            },
+            "granian.access": {"handlers": ["null"], "propagate": False},
         },
     }
 
@@ -85,3 +94,17 @@ class RequestIdFilter:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         return True
+
+
+class GranianNotesFilter:
+    """Drop granian's start-up advice about settings server.py chose on purpose.
+
+    It warns at every start that more Python threads than 2 x cores "seems quite high": ours
+    mostly wait for slow request bodies (only WEB_THREADS run Django), and that, and the advice
+    to enable a sysctl Railway does not let us set, would read as a fault in every deploy log.
+    """
+
+    NOTES = ("Configuration allows spawning up to", "Workers respawn is configured, but the")
+
+    def filter(self, record):
+        return not record.getMessage().startswith(self.NOTES)

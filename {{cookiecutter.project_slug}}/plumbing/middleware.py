@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.http import JsonResponse
 
+from plumbing.bodies import BODY_ERROR, BUSY, TIMEOUT, TOO_LARGE, body_limit, declared_length
 from plumbing.logging import request_id_var
 
 logger = logging.getLogger("plumbing.requests")
@@ -58,28 +59,42 @@ class RequestLogMiddleware:
             request_id_var.reset(token)
 
 
-class RequestSizeLimitMiddleware:
-    """413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE, before anything reads it.
+class RequestBodyLimitMiddleware:
+    """413 for a body over its limit, before anything reads it; 408 and 503 for bodies that
+    plumbing.bodies could not read in time or had no reader for. All JSON, with the request id.
 
-    Django checks that limit only when request.body is read; DRF's parsers read the stream
-    directly, so without this a JSON body of any size would be loaded into memory.
+    Django checks DATA_UPLOAD_MAX_MEMORY_SIZE only when request.body is read; DRF's parsers read
+    the stream directly, so without this a JSON body of any size would be loaded into memory.
+    The limit depends on the Content-Type (plumbing.bodies.body_limit: file uploads may be
+    larger). Under the web server, plumbing.bodies has already refused oversized chunked bodies
+    and slow ones; this also covers the test client and any other server.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
 
     def __call__(self, request):
-        try:
-            length = int(request.headers.get("content-length") or 0)
-        except ValueError:
-            length = 0
-        if self.limit is not None and length > self.limit:
-            return JsonResponse(
-                {"detail": f"Request body too large: the limit is {self.limit} bytes."},
-                status=413,
-            )
+        limit = body_limit(request.content_type or "")
+        error = request.META.get(BODY_ERROR)
+        if error is None and (declared_length(request.META) or 0) > limit:
+            error = TOO_LARGE
+        if error == TOO_LARGE:
+            detail = f"Request body too large: the limit is {limit} bytes."
+            return self.refuse(detail, 413)
+        if error == TIMEOUT:
+            detail = f"Request body not received within {settings.REQUEST_BODY_TIMEOUT:g} seconds."
+            return self.refuse(detail, 408)
+        if error == BUSY:
+            detail = "Too many uploads in progress; try again shortly."
+            return self.refuse(detail, 503, {"Retry-After": "5"})
         return self.get_response(request)
+
+    @staticmethod
+    def refuse(detail, status, headers=None):
+        # With a length, the client knows the answer is complete while its body is unsent.
+        response = JsonResponse({"detail": detail}, status=status, headers=headers)
+        response["Content-Length"] = str(len(response.content))
+        return response
 
 
 class CrossOriginResourcePolicyMiddleware:

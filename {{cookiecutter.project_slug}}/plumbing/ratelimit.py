@@ -26,7 +26,7 @@ STORE_ERRORS = (DatabaseError, ConnectionInterrupted, RedisError, OSError)
 
 def client_ip(request):
     """The client's address: settings.CLIENT_IP_HEADER when set (Railway: X-Real-IP), else the
-    TCP peer. IPv4-mapped IPv6 (gunicorn on [::]) is unwrapped so each IPv4 client counts alone.
+    TCP peer. IPv4-mapped IPv6 (a server on [::]) is unwrapped so each IPv4 client counts alone.
     """
     candidates = []
     if settings.CLIENT_IP_HEADER:

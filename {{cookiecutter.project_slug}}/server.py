@@ -1,0 +1,61 @@
+"""The web server: granian serving Django over WSGI (the Procfile runs `python server.py`).
+
+granian reads request headers in Rust, so a client that sends them slowly costs no Python
+thread; plumbing/bodies.py then reads each body on an idle thread before Django runs, and lets
+WEB_THREADS requests per process into Django at a time, in arrival order. Slow clients cost
+memory, not the threads that serve everyone else. Why granian over gunicorn, and what was
+measured: the README's "Web server" section. https://github.com/emmett-framework/granian
+"""
+
+from granian import Granian
+from granian.constants import HTTPModes, Interfaces
+from granian.http import HTTP1Settings
+from granian.log import LogLevels
+
+from config.env import env, env_int
+from plumbing.logging import logging_config
+
+PORT = env_int("PORT", 8000)
+# Processes, one per core Railway gives the service.
+WORKERS = env_int("WEB_CONCURRENCY", 2)
+# Threads per process running Django at once (more only helps while views wait on the network).
+THREADS = env_int("WEB_THREADS", 4)
+# Requests per process that may be receiving their bodies at once, each on an idle thread.
+SLOW_CLIENTS = env_int("WEB_SLOW_CLIENTS", 200)
+# Seconds a client has to send the request line and headers (Railway's edge sends them at once).
+HEADER_TIMEOUT = env_int("WEB_HEADER_TIMEOUT", 10)
+# MiB: a process above this for two samples 30 s apart is replaced once its requests finish.
+MAX_RSS = env_int("WEB_MAX_RSS", 512)
+# Seconds requests in flight get to finish on SIGTERM; keep RAILWAY_DEPLOYMENT_DRAINING_SECONDS
+# above it (README), or Railway kills the process first.
+SHUTDOWN_TIMEOUT = env_int("WEB_SHUTDOWN_TIMEOUT", 25)
+
+
+def application():
+    """Each worker process's app: Django behind the body reader and the thread gate."""
+    from config.wsgi import application as django_application
+    from plumbing.bodies import BufferedBodies
+
+    return BufferedBodies(django_application, threads=THREADS, readers=SLOW_CLIENTS)
+
+
+if __name__ == "__main__":
+    Granian(
+        "server:application",
+        factory=True,
+        address="::",  # IPv4 too; Railway's private network is IPv6-only
+        port=PORT,
+        interface=Interfaces.WSGI,
+        http=HTTPModes.http1,  # what Railway's edge speaks to the service
+        websockets=False,
+        workers=WORKERS,
+        blocking_threads=THREADS + SLOW_CLIENTS,
+        backpressure=THREADS + SLOW_CLIENTS,
+        http1_settings=HTTP1Settings(header_read_timeout=HEADER_TIMEOUT * 1000),
+        log_level=LogLevels(env("LOG_LEVEL", "INFO").lower()),
+        log_dictconfig=logging_config(),
+        workers_max_rss=MAX_RSS,
+        rss_samples=2,
+        workers_kill_timeout=SHUTDOWN_TIMEOUT,
+        respawn_failed_workers=True,
+    ).serve()
