@@ -44,6 +44,10 @@ def test_web_command_migrates_and_serves_on_a_fresh_postgres_database(server_fac
     status, _, body = server.http.get("/health/", PROBE)
     assert status == 200 and json.loads(body)["checks"]["database"] == "ok"
     token = signup(server)  # tables from migrate, counters in the ratelimit_counter table
+    # An address longer than the column (254) is refused by validation, not by PostgreSQL.
+    long_email = {"username": "longmail", "email": "a" * 64 + "@" + "b" * 250 + ".com", "password": PASSWORD}
+    status, _, body = api(server, "POST", "/api/auth/signup/", long_email, ip=fresh_client_ip(period=3600))
+    assert status == 400 and "email" in json.loads(body), body
     assert api(server, "GET", "/api/auth/me/", token=token)[0] == 200
 
 
@@ -181,12 +185,21 @@ def test_bad_input_gets_4xx_json_and_no_error_log(web):
     cases = {
         "malformed json": api(web, "POST", "/api/auth/signup/", b"{not json"),
         "too large": api(web, "POST", "/api/auth/login/", b"x" * (3 * 1024 * 1024)),
+        "nested 10,000 deep": api(web, "POST", "/api/auth/login/", b"[" * 10_000 + b"]" * 10_000),
+        "5,000 form fields": api(
+            web, "POST", "/api/auth/login/", "&".join(f"f{i}=1" for i in range(5000)).encode(),
+            **{"Content-Type": "application/x-www-form-urlencoded"},
+        ),
         "unknown host": web.http.get("/api/auth/me/", {"Host": "attacker.example", "X-Forwarded-Proto": "https"}),
     }
     status, _, body = cases["malformed json"]
     assert status == 400 and json.loads(body)["detail"].startswith("JSON parse error")
     status, _, body = cases["too large"]
     assert status == 413 and "too large" in json.loads(body)["detail"]
+    status, _, body = cases["nested 10,000 deep"]
+    assert status == 400 and json.loads(body)["detail"].startswith("JSON parse error")
+    status, _, body = cases["5,000 form fields"]
+    assert status == 400 and "detail" in json.loads(body)
     status, _, body = cases["unknown host"]
     assert status == 400 and json.loads(body) == {"detail": "Bad request."}
     ids = {headers["X-Request-ID"] for _, headers, _ in cases.values()}
