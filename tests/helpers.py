@@ -125,7 +125,7 @@ def deploy_copy(project, dest):
     shutil.copytree(
         project,
         dest,
-        ignore=shutil.ignore_patterns(".env", "db.sqlite3*", "staticfiles", "__pycache__", ".venv"),
+        ignore=shutil.ignore_patterns(".env", "db.sqlite3*", "staticfiles", "staticfiles-manifest", "__pycache__", ".venv"),
     )
     return dest
 

@@ -1,7 +1,31 @@
+"""The auth API's request and response shapes.
+
+Each field states what validation enforces, so the OpenAPI schema built from it is the
+contract: lengths come from the User model and from AUTH_PASSWORD_VALIDATORS.
+"""
+
 from django.contrib.auth import get_user_model, password_validation
 from rest_framework import serializers
 
 User = get_user_model()
+
+
+def password_min_length():
+    """The length Django's MinimumLengthValidator asks for, if it is configured."""
+    for validator in password_validation.get_default_password_validators():
+        if isinstance(validator, password_validation.MinimumLengthValidator):
+            return validator.min_length
+    return None
+
+
+def password_field(**kwargs):
+    """A password as Django's forms take it: never trimmed, at least the validators' length."""
+    return serializers.CharField(
+        min_length=password_min_length(),
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        **kwargs,
+    )
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -12,12 +36,14 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class SignupSerializer(serializers.ModelSerializer):
-    email = serializers.EmailField()
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    password = password_field(write_only=True)
 
     class Meta:
         model = User
         fields = ["username", "email", "password"]
+        # The e-mail field is built from the model's, so its max length (and any uniqueness
+        # the model declares) is checked here, before the database would refuse it.
+        extra_kwargs = {"email": {"required": True, "allow_blank": False}}
 
     def validate(self, attrs):
         # Django's validators (length, common, numeric, similar to the username or e-mail).
@@ -30,13 +56,15 @@ class SignupSerializer(serializers.ModelSerializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField()
+    username = serializers.CharField(
+        max_length=User._meta.get_field(User.USERNAME_FIELD).max_length
+    )
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
 class PasswordChangeSerializer(serializers.Serializer):
     old_password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-    new_password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    new_password = password_field()
 
     def validate_old_password(self, value):
         if not self.context["request"].user.check_password(value):

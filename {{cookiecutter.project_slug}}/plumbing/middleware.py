@@ -58,6 +58,23 @@ class RequestLogMiddleware:
             request_id_var.reset(token)
 
 
+class HeadRequestMiddleware:
+    """HEAD gets GET's headers, Content-Length included, and no body.
+
+    Django leaves dropping the body to the server; gunicorn drops it but logs a WARNING for
+    each HEAD request. Sits above CommonMiddleware, which sets Content-Length from the body.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method == "HEAD" and not response.streaming:
+            response.content = b""
+        return response
+
+
 class RequestSizeLimitMiddleware:
     """413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE, before anything reads it.
 
