@@ -5,23 +5,29 @@ contract: lengths come from the User model and from AUTH_PASSWORD_VALIDATORS.
 """
 
 from django.contrib.auth import get_user_model, password_validation
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 User = get_user_model()
 
 
-def password_min_length():
-    """The length Django's MinimumLengthValidator asks for, if it is configured."""
-    for validator in password_validation.get_default_password_validators():
-        if isinstance(validator, password_validation.MinimumLengthValidator):
-            return validator.min_length
-    return None
+def _password_validator(kind):
+    """The configured AUTH_PASSWORD_VALIDATORS entry of this class, if any."""
+    validators = password_validation.get_default_password_validators()
+    return next((v for v in validators if isinstance(v, kind)), None)
 
 
 def password_field(**kwargs):
-    """A password as Django's forms take it: never trimmed, at least the validators' length."""
+    """A password as Django's forms take it (never trimmed), with the validators' length and
+    "not only digits" rules stated on the field, so the schema shows them."""
+    length = _password_validator(password_validation.MinimumLengthValidator)
+    validators = []
+    if _password_validator(password_validation.NumericPasswordValidator):
+        # Unanchored, as JSON Schema patterns are: at least one character that is not a digit.
+        validators.append(RegexValidator(r"\D", "This password is entirely numeric."))
     return serializers.CharField(
-        min_length=password_min_length(),
+        min_length=length.min_length if length else None,
+        validators=validators,
         trim_whitespace=False,
         style={"input_type": "password"},
         **kwargs,

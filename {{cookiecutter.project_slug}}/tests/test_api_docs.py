@@ -95,6 +95,7 @@ def test_schema_field_constraints_are_what_validation_enforces(openapi, settings
     assert signup["email"]["maxLength"] == User._meta.get_field("email").max_length
     assert signup["email"]["minLength"] == 1 and signup["username"]["minLength"] == 1
     assert signup["password"]["minLength"] == 8  # MinimumLengthValidator's default
+    assert signup["password"]["pattern"] == "\\D"  # NumericPasswordValidator: not only digits
     assert set(schemas["SignupRequest"]["required"]) == {"username", "email", "password"}
     change = schemas["PasswordChangeRequest"]["properties"]
     assert change["new_password"]["minLength"] == 8 and change["old_password"]["minLength"] == 1

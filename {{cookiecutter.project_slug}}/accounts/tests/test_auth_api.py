@@ -45,7 +45,7 @@ def test_signup_applies_django_password_validators(api):
     response = api(
         "post",
         "/api/auth/signup/",
-        {"username": "bob", "email": "bob@example.com", "password": "12345678"},
+        {"username": "bob", "email": "bob@example.com", "password": "qwertyuiop"},
     )
     assert response.status_code == 400
     assert "too common" in str(response.json())
@@ -109,3 +109,13 @@ def test_signup_refuses_a_blank_email_and_a_short_password(api):
     response = api("post", "/api/auth/signup/", {"username": "bob", "email": "", "password": "x"})
     assert response.status_code == 400
     assert set(response.json()) == {"email", "password"}
+
+
+def test_an_entirely_numeric_password_is_refused_once(api):
+    response = api(
+        "post",
+        "/api/auth/signup/",
+        {"username": "bob", "email": "b@example.com", "password": "4" * 12},
+    )
+    assert response.status_code == 400
+    assert response.json() == {"password": ["This password is entirely numeric."]}
