@@ -128,7 +128,7 @@ def deploy_copy(project, dest):
     shutil.copytree(
         project,
         dest,
-        ignore=shutil.ignore_patterns(".env", "db.sqlite3*", "staticfiles", "__pycache__", ".venv"),
+        ignore=shutil.ignore_patterns(".env", "db.sqlite3*", "staticfiles", "staticfiles-manifest", "__pycache__", ".venv"),
     )
     return dest
 
@@ -374,3 +374,15 @@ def signup(server):
     status, _, response = api(server, "POST", "/api/auth/signup/", body, ip=fresh_client_ip(period=3600))
     assert status == 201, response
     return json.loads(response)["token"]
+
+
+def staff_token(server):
+    """A superuser's token (createsuperuser, then the login API)."""
+    run(
+        ["python", "manage.py", "createsuperuser", "--noinput", "--username", "ops", "--email", "ops@example.com"],
+        server.project,
+        {**server.env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
+    )
+    status, _, body = api(server, "POST", "/api/auth/login/", {"username": "ops", "password": PASSWORD})
+    assert status == 200, body
+    return json.loads(body)["token"]

@@ -21,9 +21,9 @@ from helpers import (
     production_env,
     run,
     signup,
+    staff_token,
     venv_env,
 )
-from observatory import score
 
 pytestmark = pytest.mark.server
 
@@ -44,6 +44,11 @@ def test_web_command_migrates_and_serves_on_a_fresh_postgres_database(server_fac
     status, _, body = server.http.get("/health/", PROBE)
     assert status == 200 and json.loads(body)["checks"]["database"] == "ok"
     token = signup(server)  # tables from migrate, counters in the ratelimit_counter table
+    # An address longer than the column (254) is refused by validation, not by PostgreSQL.
+    email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".com"  # valid, 312 characters
+    long_email = {"username": "longmail", "email": email, "password": PASSWORD}
+    status, _, body = api(server, "POST", "/api/auth/signup/", long_email, ip=fresh_client_ip(period=3600))
+    assert status == 400 and "email" in json.loads(body), body
     assert api(server, "GET", "/api/auth/me/", token=token)[0] == 200
 
 
@@ -93,14 +98,7 @@ def observed(server_factory):
         RAILWAY_GIT_COMMIT_SHA="3f1c2a9b7d5e4c6a8b0f1e2d3c4b5a6978695a4b",
         RAILWAY_ENVIRONMENT_NAME="staging",
     )
-    run(
-        ["python", "manage.py", "createsuperuser", "--noinput", "--username", "ops", "--email", "ops@example.com"],
-        server.project,
-        {**server.env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
-    )
-    status, _, body = api(server, "POST", "/api/auth/login/", {"username": "ops", "password": PASSWORD})
-    assert status == 200, body
-    yield server, ingest, json.loads(body)["token"], dsn_key
+    yield server, ingest, staff_token(server), dsn_key
     ingest.close()
 
 
@@ -180,14 +178,7 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_zero(server_factory
     assert time.monotonic() - started < 25 + 5  # server.py WEB_SHUTDOWN_TIMEOUT, plus margin
 
 
-# 6. Security headers --------------------------------------------------------------------------
-@pytest.mark.parametrize("path", ["/", "/api/auth/me/", "/no-such-page/"])
-def test_observatory_grade_is_a_plus(web, path):
-    redirect_status, redirect_headers, _ = web.http.get(path, {"Host": RAILWAY_DOMAIN})
-    status, headers, _ = web.http.get(path, HTTPS)
-    assert status in (200, 401, 404)
-    total, notes = score(headers, redirect_status, redirect_headers.get("Location", ""))
-    assert total >= 105, notes
+# 6. Security headers: tests/test_observatory.py (the MDN HTTP Observatory scanner itself)
 
 
 # 8. Bad input ---------------------------------------------------------------------------------
@@ -195,12 +186,21 @@ def test_bad_input_gets_4xx_json_and_no_error_log(web):
     cases = {
         "malformed json": api(web, "POST", "/api/auth/signup/", b"{not json"),
         "too large": api(web, "POST", "/api/auth/login/", b"x" * (3 * 1024 * 1024)),
+        "nested 10,000 deep": api(web, "POST", "/api/auth/login/", b"[" * 10_000 + b"]" * 10_000),
+        "5,000 form fields": api(
+            web, "POST", "/api/auth/login/", "&".join(f"f{i}=1" for i in range(5000)).encode(),
+            **{"Content-Type": "application/x-www-form-urlencoded"},
+        ),
         "unknown host": web.http.get("/api/auth/me/", {"Host": "attacker.example", "X-Forwarded-Proto": "https"}),
     }
     status, _, body = cases["malformed json"]
     assert status == 400 and json.loads(body)["detail"].startswith("JSON parse error")
     status, _, body = cases["too large"]
     assert status == 413 and "too large" in json.loads(body)["detail"]
+    status, _, body = cases["nested 10,000 deep"]
+    assert status == 400 and json.loads(body)["detail"].startswith("JSON parse error")
+    status, _, body = cases["5,000 form fields"]
+    assert status == 400 and "detail" in json.loads(body)
     status, _, body = cases["unknown host"]
     assert status == 400 and json.loads(body) == {"detail": "Bad request."}
     ids = {headers["X-Request-ID"] for _, headers, _ in cases.values()}

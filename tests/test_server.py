@@ -27,7 +27,7 @@ def test_plain_http_is_redirected_to_https(web):
 def test_security_headers_over_https(web):
     status, headers, _ = web.http.get("/", HTTPS)
     assert status == 200
-    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    assert headers["Strict-Transport-Security"] == "max-age=31536000"  # host only: README "HSTS rollout"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
@@ -69,3 +69,41 @@ def test_logs_are_json_lines_on_stdout(web):
     assert any(record["logger"] == "_granian" and record["message"].startswith("Listening at") for record in records)
     request = [r for r in records if r.get("request_id") == "rail-42"]
     assert request and request[0]["path"] == "/health/" and request[0]["status"] == 200
+
+
+def test_static_files_carry_the_same_security_headers_and_no_cors(web):
+    """WhiteNoise answers before Django's views: the header middleware must sit above it."""
+    _, _, page = web.http.get("/admin/login/", HTTPS)
+    css = re.search(rb'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page).group(1).decode()
+    _, page_headers, _ = web.http.get("/", HTTPS)
+    status, headers, _ = web.http.get(css, HTTPS)
+    assert status == 200
+    for name in (
+        "Content-Security-Policy",
+        "X-Frame-Options",
+        "X-Content-Type-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Resource-Policy",
+        "Strict-Transport-Security",
+    ):
+        assert headers[name] == page_headers[name], name
+    assert "Access-Control-Allow-Origin" not in headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/staticfiles.json",  # the list of every static file
+        "/static/drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.html",  # unused HTML
+    ],
+)
+def test_no_manifest_and_no_unused_html_is_public(web, path):
+    assert web.http.get(path, HTTPS)[0] == 404
+
+
+def test_head_gets_headers_without_a_body_and_no_server_warning(web):
+    status, headers, body = web.http.request("HEAD", "/", HTTPS)
+    assert status == 200 and body == b""
+    assert int(headers["Content-Length"]) > 0  # the GET body's length
+    warnings = [r for r in web.log_records() if r["logger"].startswith("gunicorn") and r["level"] != "INFO"]
+    assert not warnings, warnings

@@ -1,9 +1,39 @@
+"""The auth API's request and response shapes.
+
+Each field states what validation enforces, so the OpenAPI schema built from it is the
+contract: lengths come from the User model and from AUTH_PASSWORD_VALIDATORS.
+"""
+
 from django.contrib.auth import get_user_model, password_validation
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from .models import DUPLICATE_EMAIL
 
 User = get_user_model()
+
+
+def _password_validator(kind):
+    """The configured AUTH_PASSWORD_VALIDATORS entry of this class, if any."""
+    validators = password_validation.get_default_password_validators()
+    return next((v for v in validators if isinstance(v, kind)), None)
+
+
+def password_field(**kwargs):
+    """A password as Django's forms take it (never trimmed), with the validators' length and
+    "not only digits" rules stated on the field, so the schema shows them."""
+    length = _password_validator(password_validation.MinimumLengthValidator)
+    validators = []
+    if _password_validator(password_validation.NumericPasswordValidator):
+        # Unanchored, as JSON Schema patterns are: at least one character that is not a digit.
+        validators.append(RegexValidator(r"\D", "This password is entirely numeric."))
+    return serializers.CharField(
+        min_length=length.min_length if length else None,
+        validators=validators,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        **kwargs,
+    )
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -14,12 +44,14 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class SignupSerializer(serializers.ModelSerializer):
-    email = serializers.EmailField()
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    password = password_field(write_only=True)
 
     class Meta:
         model = User
         fields = ["username", "email", "password"]
+        # The e-mail field is built from the model's, so its max length (and any uniqueness
+        # the model declares) is checked here, before the database would refuse it.
+        extra_kwargs = {"email": {"required": True, "allow_blank": False}}
 
     def validate_email(self, value):
         email = User.objects.normalize_email(value)
@@ -38,13 +70,15 @@ class SignupSerializer(serializers.ModelSerializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField()
+    username = serializers.CharField(
+        max_length=User._meta.get_field(User.USERNAME_FIELD).max_length
+    )
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
 class PasswordChangeSerializer(serializers.Serializer):
     old_password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-    new_password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    new_password = password_field()
 
     def validate_old_password(self, value):
         if not self.context["request"].user.check_password(value):

@@ -72,10 +72,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: request id, timing and one log line per request, whatever happens inside.
     "plumbing.middleware.RequestLogMiddleware",
+    "plumbing.middleware.HeadRequestMiddleware",
     "plumbing.middleware.RequestBodyLimitMiddleware",
+    # The security headers, above WhiteNoise: it answers static files itself and returns early,
+    # so only the middleware above it sees those responses.
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "plumbing.middleware.CrossOriginResourcePolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
 {%- if cookiecutter.use_cors %}
     "corsheaders.middleware.CorsMiddleware",
 {%- endif %}
@@ -84,8 +89,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -180,6 +183,9 @@ STORAGES = {
 WHITENOISE_ROOT = BASE_DIR / "public"
 # Source maps are fetched only by open developer tools: not worth compressing at every start.
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
+# No Access-Control-Allow-Origin: * on static files (WhiteNoise's default). Turn it on only if
+# another origin must fetch them with CORS (web fonts loaded from another domain).
+WHITENOISE_ALLOW_ALL_ORIGINS = False
 
 # --- Security ----------------------------------------------------------------------------------
 # Railway's edge terminates TLS and always sends X-Forwarded-Proto.
@@ -187,9 +193,17 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = not DEBUG
 # Railway's health probe speaks plain HTTP and fails on a redirect (patterns have no leading /).
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
-SECURE_HSTS_SECONDS = 0 if DEBUG else 31_536_000
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+# HSTS, rolled out in stages (README "HSTS rollout"): by default a year for this host only,
+# which the HTTPS redirect already commits to. includeSubDomains and preload bind every
+# subdomain for a year or more: turn them on once all of them serve HTTPS.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# check --deploy asks for both from the first deploy (W005, W021): silenced while they are off.
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -197,6 +211,11 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+# __Host- cookies are accepted by browsers only when Secure, Path=/ and without Domain, so no
+# subdomain can set or overwrite them. Plain HTTP (DEBUG) cannot send Secure cookies.
+# https://developer.mozilla.org/en-US/docs/Web/HTTP/Cookies#cookie_prefixes
+SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
+CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
 X_FRAME_OPTIONS = "DENY"
 # Read by CrossOriginResourcePolicyMiddleware: other sites may not embed our responses.
 CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
@@ -223,6 +242,9 @@ CONTENT_SECURITY_POLICY = {
 # before Django runs; over a limit the answer is 413/408 JSON (README, "Web server").
 # Larger bodies get 413 JSON before they are read; Django's default, made explicit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# JSON bodies have a lower limit (413 above it): parsing 2.5 MB of `[]` grew a worker by 76 MB,
+# 256 KB by 6 MB (plumbing/parsers.py). Raise it for an endpoint that takes bulk JSON.
+API_JSON_MAX_SIZE = env_int("API_JSON_MAX_SIZE", 262_144)
 # Largest file upload: multipart/form-data bodies may be this big (plus 64 KiB of form overhead).
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 10_485_760)
 # Seconds a whole body may take to arrive (then 408): 2 MB at 20 KB/s, a phone on 3G, fits.
@@ -240,7 +262,17 @@ REST_FRAMEWORK = {
         *(["rest_framework.authentication.SessionAuthentication"] if DEBUG else []),
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's parsers with limits: too deep or too large JSON, too many form fields are 4xx.
+    "DEFAULT_PARSER_CLASSES": [
+        "plumbing.parsers.JSONParser",
+        "plumbing.parsers.FormParser",
+        "plumbing.parsers.MultiPartParser",
+    ],
+    # drf-spectacular's, documenting each operation's error responses too.
+    "DEFAULT_SCHEMA_CLASS": "plumbing.schema.AutoSchema",
+    # DRF's, except that requests refused for missing or bad credentials count against the
+    # client address's limit: DRF checks credentials before throttles, so they never would.
+    "EXCEPTION_HANDLER": "plumbing.ratelimit.exception_handler",
     # A backstop for every API view, on the same atomic store as the per-view limits below.
     "DEFAULT_THROTTLE_CLASSES": [
         "plumbing.ratelimit.AnonThrottle",
@@ -272,6 +304,9 @@ SPECTACULAR_SETTINGS = {
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Separate request and response components, so request fields that may not be blank say
+    # minLength: 1 (what validation enforces).
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # --- Rate limiting (django-ratelimit) ----------------------------------------------------------
@@ -305,7 +340,6 @@ if REDIS_URL:
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
     }
     CACHES = {"default": REDIS_CACHE, "ratelimit": REDIS_CACHE}
-    SILENCED_SYSTEM_CHECKS = []
 else:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
@@ -313,7 +347,7 @@ else:
     }
     # django-ratelimit warns (W001) about any backend it does not list; this one is shared and
     # atomic, which is what its checks look for (tests/test_ratelimit.py shows it).
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.W001"]
 {%- if cookiecutter.use_cors %}
 
 # --- CORS (django-cors-headers) ----------------------------------------------------------------

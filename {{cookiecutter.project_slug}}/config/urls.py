@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from plumbing import diagnostics, views
 from plumbing.ratelimit import login_lockout, ratelimit
@@ -23,7 +23,7 @@ urlpatterns = [
 if settings.API_DOCS != "off":
     urlpatterns += [
         path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-        path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+        path("api/docs/", views.SwaggerView.as_view(url_name="schema"), name="api-docs"),
     ]
 
 handler400 = "plumbing.views.bad_request"

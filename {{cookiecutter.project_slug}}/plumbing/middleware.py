@@ -59,6 +59,23 @@ class RequestLogMiddleware:
             request_id_var.reset(token)
 
 
+class HeadRequestMiddleware:
+    """HEAD gets GET's headers, Content-Length included, and no body.
+
+    Django leaves dropping the body to the server; gunicorn drops it but logs a WARNING for
+    each HEAD request. Sits above CommonMiddleware, which sets Content-Length from the body.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method == "HEAD" and not response.streaming:
+            response.content = b""
+        return response
+
+
 class RequestBodyLimitMiddleware:
     """413 for a body over its limit, before anything reads it; 408 and 503 for bodies that
     plumbing.bodies could not read in time or had no reader for. All JSON, with the request id.

@@ -15,8 +15,9 @@ from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Throttled
 from rest_framework.throttling import BaseThrottle
+from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ def ratelimit(scope, key="ip", method="POST", fail_open=False):
                 return too_many_requests(usage["time_left"])
             return view(*args, **kwargs)
 
+        # Read by plumbing.schema.AutoSchema: this view can also answer 429, and 503.
+        wrapped.rate_limit = {"scope": scope, "fail_open": fail_open}
         return wrapped
 
     return decorator
@@ -213,3 +216,23 @@ class UserThrottle(_Throttle):
 
     def applies(self, request):
         return request.user.is_authenticated
+
+
+def exception_handler(exc, context):
+    """DRF's exception handler (settings.REST_FRAMEWORK), except that a request refused for
+    missing or bad credentials counts against its client address's "anon" limit, and gets 429
+    once over it.
+
+    DRF authenticates and checks permissions before it runs throttles, so without this an
+    anonymous or bad-token client is never throttled on a protected endpoint: unlimited token
+    guessing. Public views run the throttles and never raise these, so nothing counts twice.
+    """
+    if isinstance(exc, (NotAuthenticated, AuthenticationFailed)):
+        try:
+            usage = _usage(context["request"], "anon", "ip", method=ALL)
+        except STORE_ERRORS:
+            logger.exception("Rate-limit store unavailable; anon limit skipped")
+            usage = None
+        if usage is not None and usage["should_limit"]:
+            exc = Throttled(wait=max(usage["time_left"], 1))
+    return drf_exception_handler(exc, context)

@@ -1,16 +1,22 @@
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from .health import run_checks
 
 
+# csrf_exempt: these views only read, and refuse other methods with 405; without it the CSRF
+# check would answer a PUT or DELETE with a 403 page before require_safe could.
+@csrf_exempt
 @require_safe
 def index(request):
     return render(request, "index.html")
 
 
+@csrf_exempt
 @require_safe
 def health(request):
     """Railway's health check: 200 when every check passes, else 503. No details leak."""
@@ -46,3 +52,10 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     return _error(request, 500, "Server error.")
+
+
+class SwaggerView(SpectacularSwaggerSplitView):
+    """Swagger UI (/api/docs/): a page to GET. drf-spectacular's view also answered OPTIONS
+    through its HTML renderer, with no template for it: a 500."""
+
+    http_method_names = ["get", "head"]

@@ -44,3 +44,67 @@ def test_docs_can_be_turned_off_or_made_public(routes, load_settings):
     assert permissions == ["rest_framework.permissions.AllowAny"]
     wrong = load_settings({"API_DOCS": "everyone"}, ["API_DOCS"])
     assert "API_DOCS must be public, staff or off" in wrong["error"]
+
+
+def test_options_on_the_docs_page_is_a_405_not_a_500(client, admin_user):
+    client.force_login(admin_user)
+    response = client.options("/api/docs/", secure=True)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+
+
+@pytest.fixture
+def openapi(client, admin_user):
+    client.force_login(admin_user)
+    response = client.get("/api/schema/?format=json", secure=True)
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_every_operation_documents_its_errors_in_their_json_shape(openapi):
+    operations = [
+        (path, method, operation)
+        for path, item in openapi["paths"].items()
+        for method, operation in item.items()
+    ]
+    assert operations
+    for path, method, operation in operations:
+        codes = set(operation["responses"])
+        assert "429" in codes, (method, path)  # every API view is throttled
+        if "requestBody" in operation:
+            assert {"400", "413", "415"} <= codes, (method, path)
+        if any(operation.get("security", [])):  # a token is accepted, so a bad one is a 401
+            assert "401" in codes, (method, path)
+        for code in codes - {"200", "201", "204"}:
+            content = operation["responses"][code]["content"]["application/json"]
+            assert content["schema"], (method, path, code)
+    errors = openapi["components"]["schemas"]
+    assert errors["Error"]["required"] == ["detail"]
+    login = openapi["paths"]["/api/auth/login/"]["post"]["responses"]
+    assert "503" in login and "Retry-After" in login["429"]["headers"]  # fails closed
+    me = openapi["paths"]["/api/auth/me/"]["get"]["responses"]
+    assert set(me) == {"200", "401", "429"}
+
+
+def test_schema_field_constraints_are_what_validation_enforces(openapi, settings):
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    schemas = openapi["components"]["schemas"]
+    signup = schemas["SignupRequest"]["properties"]
+    assert signup["email"]["maxLength"] == User._meta.get_field("email").max_length
+    assert signup["email"]["minLength"] == 1 and signup["username"]["minLength"] == 1
+    assert signup["password"]["minLength"] == 8  # MinimumLengthValidator's default
+    assert signup["password"]["pattern"] == "\\D"  # NumericPasswordValidator: not only digits
+    assert set(schemas["SignupRequest"]["required"]) == {"username", "email", "password"}
+    change = schemas["PasswordChangeRequest"]["properties"]
+    assert change["new_password"]["minLength"] == 8 and change["old_password"]["minLength"] == 1
+    login = schemas["LoginRequest"]["properties"]
+    assert login["username"]["maxLength"] == User._meta.get_field("username").max_length
+
+
+def test_schema_is_valid_openapi_3_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
+    assert (tmp_path / "s.yaml").read_text().startswith("openapi: 3.")

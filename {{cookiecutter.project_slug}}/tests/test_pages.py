@@ -43,3 +43,17 @@ def test_server_error_page_and_json(client):
     api = client.get("/api/boom/", secure=True)
     assert api.status_code == 500
     assert api.json() == {"detail": "Server error."}
+
+
+@pytest.mark.parametrize("path", ["/", "/health/"])
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_read_only_pages_refuse_other_methods_with_405(client, path, method):
+    response = getattr(client, method)(path, secure=True)
+    assert response.status_code == 405  # not the CSRF failure page (403)
+    assert response["Allow"] == "GET, HEAD"
+
+
+def test_head_has_the_headers_of_get_and_no_body(client):
+    get, head = client.get("/", secure=True), client.head("/", secure=True)
+    assert head.status_code == 200 and head.content == b""
+    assert head["Content-Length"] == str(len(get.content))

@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +13,8 @@ def test_plain_http_redirects_to_https(client):
 def test_security_headers_on_https(client):
     response = client.get("/", secure=True)
     assert response.status_code == 200
-    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    # This host only by default: includeSubDomains and preload are later rollout stages.
+    assert response["Strict-Transport-Security"] == "max-age=31536000"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "strict-origin-when-cross-origin"
@@ -30,3 +32,33 @@ def test_every_response_has_a_request_id(client):
     assert railway["X-Request-ID"] == "abc-123"
     forged = client.get("/health/", HTTP_X_RAILWAY_REQUEST_ID="bad id\nwith newline")
     assert forged["X-Request-ID"] != "bad id\nwith newline"
+
+
+SECURITY_HEADERS = [
+    "Strict-Transport-Security",
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Cross-Origin-Resource-Policy",
+]
+
+
+def test_static_files_get_the_same_security_headers_and_no_cors(settings, tmp_path, client):
+    """WhiteNoise answers static files itself: the header middleware must sit above it."""
+    (tmp_path / "page.html").write_text("<!doctype html><title>A static page</title>")
+    settings.STATIC_ROOT = tmp_path  # read when the middleware starts, with a new client
+    static = Client().get("/static/page.html", secure=True)
+    assert static.status_code == 200 and static.get("Content-Type", "").startswith("text/html")
+    page = client.get("/", secure=True)
+    for name in SECURITY_HEADERS:
+        assert static[name] == page[name], name
+    assert "Access-Control-Allow-Origin" not in static
+
+
+def test_cookies_have_the_host_prefix_secure_and_no_domain(client):
+    response = client.get("/admin/login/", secure=True)
+    cookie = response.cookies["__Host-csrftoken"]
+    assert cookie["secure"] and cookie["httponly"] and cookie["path"] == "/"
+    assert not cookie["domain"] and cookie["samesite"] == "Lax"

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 from tests.conftest import run_django
 
@@ -93,3 +94,55 @@ def test_railway_without_a_database_refuses_to_start(load_settings, tmp_path):
     assert "error" not in load_settings({**railway, **on_volume}, ["DATABASES"])
     elsewhere = {**on_volume, "DATABASE_URL": "sqlite:///db.sqlite3"}
     assert "error" in load_settings({**railway, **elsewhere}, ["DATABASES"])
+def test_hsts_rollout_stages_and_their_deploy_check_silences(load_settings):
+    names = [
+        "SECURE_HSTS_SECONDS",
+        "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+        "SECURE_HSTS_PRELOAD",
+        "SILENCED_SYSTEM_CHECKS",
+    ]
+    first = load_settings({"DEBUG": "False"}, names)
+    assert first["SECURE_HSTS_SECONDS"] == 31_536_000
+    assert not first["SECURE_HSTS_INCLUDE_SUBDOMAINS"] and not first["SECURE_HSTS_PRELOAD"]
+    assert {"security.W005", "security.W021"} <= set(first["SILENCED_SYSTEM_CHECKS"])
+    final = load_settings(
+        {
+            "DEBUG": "False",
+            "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+            "SECURE_HSTS_PRELOAD": "true",
+            "SECURE_HSTS_SECONDS": "63072000",
+        },
+        names,
+    )
+    assert final["SECURE_HSTS_SECONDS"] == 63_072_000
+    assert final["SECURE_HSTS_INCLUDE_SUBDOMAINS"] and final["SECURE_HSTS_PRELOAD"]
+    assert not {"security.W005", "security.W021"} & set(final["SILENCED_SYSTEM_CHECKS"])
+    assert load_settings({"DEBUG": "True"}, names)["SECURE_HSTS_SECONDS"] == 0
+
+
+def test_cookie_prefixes_only_where_cookies_are_secure(load_settings):
+    names = ["SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME", "SESSION_COOKIE_SECURE"]
+    production = load_settings({"DEBUG": "False"}, names)
+    assert production == {
+        "SESSION_COOKIE_NAME": "__Host-sessionid",
+        "CSRF_COOKIE_NAME": "__Host-csrftoken",
+        "SESSION_COOKIE_SECURE": True,
+    }
+    local = load_settings({"DEBUG": "True"}, names)
+    assert local["SESSION_COOKIE_NAME"] == "sessionid"  # plain HTTP: no Secure, no prefix
+
+
+def test_no_manifest_and_no_unused_html_among_public_static_files(settings):
+    """WhiteNoise serves all of STATIC_ROOT: the manifest lives outside it, and collectstatic
+    leaves out Swagger UI's OAuth2 page (HTML for a flow this API does not use)."""
+    from django.apps import apps
+    from django.contrib.staticfiles import finders
+
+    from plumbing.storage import StaticFilesStorage
+
+    manifest = Path(StaticFilesStorage().manifest_storage.path("staticfiles.json"))
+    assert Path(settings.STATIC_ROOT) not in manifest.parents
+    ignore = apps.get_app_config("staticfiles").ignore_patterns
+    collected = [path for finder in finders.get_finders() for path, _ in finder.list(ignore)]
+    assert any(path.endswith("swagger-ui-bundle.js") for path in collected)
+    assert not [path for path in collected if "oauth2-redirect" in path]

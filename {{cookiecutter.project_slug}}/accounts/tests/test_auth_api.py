@@ -45,7 +45,7 @@ def test_signup_applies_django_password_validators(api):
     response = api(
         "post",
         "/api/auth/signup/",
-        {"username": "bob", "email": "bob@example.com", "password": "12345678"},
+        {"username": "bob", "email": "bob@example.com", "password": "qwertyuiop"},
     )
     assert response.status_code == 400
     assert "too common" in str(response.json())
@@ -92,3 +92,30 @@ def test_password_change_rotates_the_token(api, user):
     assert good.json()["token"] != token
     assert api("get", "/api/auth/me/", token=token).status_code == 401
     assert login(api, password="another-long-passphrase").status_code == 200
+
+
+def test_signup_refuses_an_email_longer_than_the_column(api):
+    """A valid 312-character address: PostgreSQL would refuse it (varchar 254) with a 500."""
+    email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".com"
+    response = api(
+        "post", "/api/auth/signup/", {"username": "bob", "email": email, "password": PASSWORD}
+    )
+    assert response.status_code == 400
+    assert "email" in response.json()
+    assert not get_user_model().objects.filter(username="bob").exists()
+
+
+def test_signup_refuses_a_blank_email_and_a_short_password(api):
+    response = api("post", "/api/auth/signup/", {"username": "bob", "email": "", "password": "x"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"email", "password"}
+
+
+def test_an_entirely_numeric_password_is_refused_once(api):
+    response = api(
+        "post",
+        "/api/auth/signup/",
+        {"username": "bob", "email": "b@example.com", "password": "4" * 12},
+    )
+    assert response.status_code == 400
+    assert response.json() == {"password": ["This password is entirely numeric."]}

@@ -40,3 +40,30 @@ def test_error_check_raises_for_a_staff_token(client, django_user_model):
     response = client.get("/api/debug/error/", secure=True, HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 500
     assert response.json() == {"detail": "Server error."}
+
+
+def test_json_nested_too_deep_is_a_400_not_a_recursion_error(client):
+    body = "[" * 10_000 + "]" * 10_000  # 20 KB
+    response = client.post("/api/auth/login/", body, content_type="application/json", secure=True)
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - nested too deeply."}
+
+
+def test_json_over_its_own_limit_is_a_413(client, settings):
+    """JSON has a lower limit than other bodies: parsing it costs memory (2.5 MB of [] = +76 MB)."""
+    body = "[" + ",".join(["[]"] * (settings.API_JSON_MAX_SIZE // 3 + 1)) + "]"
+    assert settings.API_JSON_MAX_SIZE < len(body) < settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = client.post("/api/auth/login/", body, content_type="application/json", secure=True)
+    assert response.status_code == 413
+    limit = settings.API_JSON_MAX_SIZE
+    assert response.json() == {"detail": f"Request body too large: the limit is {limit} bytes."}
+
+
+def test_too_many_form_fields_is_a_400_without_an_error_log(client, caplog):
+    body = "&".join(f"field{i}=1" for i in range(5000))
+    response = client.post(
+        "/api/auth/login/", body, content_type="application/x-www-form-urlencoded", secure=True
+    )
+    assert response.status_code == 400
+    assert "DATA_UPLOAD_MAX_NUMBER_FIELDS" in response.json()["detail"]
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]

@@ -102,5 +102,28 @@ def test_counter_store_semantics():
 
 
 def test_only_the_unlisted_backend_warning_is_silenced(settings):
-    assert settings.SILENCED_SYSTEM_CHECKS == ["django_ratelimit.W001"]
+    ratelimit_checks = [
+        c for c in settings.SILENCED_SYSTEM_CHECKS if c.startswith("django_ratelimit")
+    ]
+    assert ratelimit_checks == ["django_ratelimit.W001"]
     call_command("check", "--fail-level", "ERROR")  # no E003: the store is shared and atomic
+
+
+@pytest.mark.parametrize("credentials", [{}, {"HTTP_AUTHORIZATION": "Token " + "0" * 40}])
+def test_requests_without_valid_credentials_are_throttled_per_address(
+    client, settings, credentials
+):
+    """DRF checks credentials before throttles: without plumbing.ratelimit.exception_handler,
+    anonymous and bad-token requests to a protected endpoint would never be limited."""
+    settings.RATELIMIT_RATES = {**settings.RATELIMIT_RATES, "anon": "3/m"}
+    address = "203.0.113.77"
+    fresh_window(address)
+
+    def me(ip=address):
+        return client.get("/api/auth/me/", secure=True, REMOTE_ADDR=ip, **credentials)
+
+    assert [me().status_code for _ in range(3)] == [401] * 3
+    limited = me()
+    assert limited.status_code == 429 and int(limited["Retry-After"]) >= 1
+    assert "throttled" in limited.json()["detail"]
+    assert me(ip="203.0.113.78").status_code == 401  # another address has its own count

@@ -1,0 +1,65 @@
+"""Request-body parsers: DRF's own, hardened against hostile bodies (settings.REST_FRAMEWORK).
+
+DRF's parsers let three bodies through as errors: JSON nested 10,000 deep (a 20 KB body) raises
+RecursionError, a 500; a form with more than DATA_UPLOAD_MAX_NUMBER_FIELDS fields raises
+Django's TooManyFieldsSent, logged as an ERROR with a traceback; and JSON is parsed up to
+DATA_UPLOAD_MAX_MEMORY_SIZE, where 2.5 MB of `[]` becomes 870,000 lists (+64 MB in a
+worker). Here each is a 4xx in DRF's shape, and JSON bodies have their own, smaller limit
+(API_JSON_MAX_SIZE; measured in the README's security section).
+"""
+
+import codecs
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from rest_framework import parsers, status
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.utils import json  # DRF's: rejects NaN and Infinity like its parser
+
+
+class RequestTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body too large."
+    default_code = "request_too_large"
+
+
+def too_large(limit):
+    return RequestTooLarge(f"Request body too large: the limit is {limit} bytes.")
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSONParser with a size limit and a depth limit (Python's recursion limit)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        limit = settings.API_JSON_MAX_SIZE
+        body = stream.read(limit + 1)
+        if len(body) > limit:
+            raise too_large(limit)
+        encoding = parsers.get_encoding(parser_context or {})
+        parse_constant = json.strict_constant if self.strict else None
+        try:
+            return json.loads(codecs.decode(body, encoding), parse_constant=parse_constant)
+        except RecursionError:
+            raise ParseError("JSON parse error - nested too deeply.") from None
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
+
+
+class _FormErrors:
+    """Django's limits on form fields, files and size, answered as DRF answers a bad body."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except (TooManyFieldsSent, TooManyFilesSent) as exc:
+            raise ParseError(str(exc)) from None
+        except RequestDataTooBig:
+            raise too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) from None
+
+
+class FormParser(_FormErrors, parsers.FormParser):
+    pass
+
+
+class MultiPartParser(_FormErrors, parsers.MultiPartParser):
+    pass

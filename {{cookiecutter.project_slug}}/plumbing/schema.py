@@ -1,0 +1,85 @@
+"""The OpenAPI schema as the contract: each operation documents the errors it can answer.
+
+drf-spectacular documents success responses. A client also meets 400 (invalid fields or a
+malformed body), 401 (no token or a bad one), 403, 404, 413 (body too large), 415 (unsupported
+Content-Type), 429 (rate limited) and 503 (the rate-limit store is down on a view that fails
+closed), all JSON. This AutoSchema (settings.REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]) reads
+them off what each view does, so a view you add is documented the same way.
+https://drf-spectacular.readthedocs.io/en/latest/customization.html
+"""
+
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework.permissions import AllowAny, IsAuthenticated
+
+# DRF's shape for every error except invalid fields: {"detail": "..."}.
+ERROR = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+# DRF's shape for invalid fields: {"field": ["message", ...], "non_field_errors": [...]};
+# nested serializers nest objects or lists of them.
+VALIDATION_ERROR = {
+    "type": "object",
+    "additionalProperties": {"anyOf": [{"type": "array", "items": {}}, {"type": "object"}]},
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "schema": {"type": "integer"},
+        "description": "Seconds to wait before retrying.",
+    }
+}
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class AutoSchema(SpectacularAutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code, (description, schema, headers) in self._error_responses().items():
+            response = {
+                "description": description,
+                "content": {"application/json": {"schema": schema}},
+            }
+            if headers:
+                response["headers"] = headers
+            responses.setdefault(code, response)
+        return responses
+
+    def _schema_component(self, name, schema):
+        component = ResolvedComponent(
+            name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
+
+    def _error_responses(self):
+        """{status: (description, schema, headers)}: what this view answers besides success."""
+        view, error = self.view, self._schema_component("Error", ERROR)
+        handler = getattr(view, self.method.lower(), None)
+        rate_limit = getattr(handler, "rate_limit", None)  # set by plumbing.ratelimit.ratelimit
+        permissions = view.get_permissions()
+        authenticators = view.get_authenticators()
+        responses = {}
+        if self.method in BODY_METHODS and self.get_request_serializer() is not None:
+            invalid = {
+                "oneOf": [self._schema_component("ValidationError", VALIDATION_ERROR), error]
+            }
+            responses["400"] = ("Invalid fields, or a body that does not parse.", invalid, None)
+            responses["413"] = ("Request body too large.", error, None)
+            responses["415"] = ("Unsupported Content-Type.", error, None)
+        if authenticators:
+            responses["401"] = ("No credentials, or invalid ones.", error, None)
+        needs_more = any(not isinstance(p, (AllowAny, IsAuthenticated)) for p in permissions)
+        anonymous_refused = not authenticators and any(
+            not isinstance(p, AllowAny) for p in permissions
+        )
+        if needs_more or anonymous_refused:
+            responses["403"] = ("Not allowed to do this.", error, None)
+        if "{" in self.path:
+            responses["404"] = ("Not found.", error, None)
+        if view.get_throttles() or rate_limit:
+            responses["429"] = (
+                "Too many requests: retry after Retry-After seconds.",
+                error,
+                RETRY_AFTER,
+            )
+        if rate_limit and not rate_limit["fail_open"]:
+            responses["503"] = ("Rate-limit store unreachable: retry later.", error, RETRY_AFTER)
+        return responses
