@@ -59,7 +59,8 @@ class RequestLogMiddleware:
 
 
 class RequestSizeLimitMiddleware:
-    """413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE, before anything reads it.
+    """413 for a body over its limit, before anything reads it: MAX_UPLOAD_SIZE for file uploads
+    (multipart/form-data), DATA_UPLOAD_MAX_MEMORY_SIZE for every other body.
 
     Django checks that limit only when request.body is read; DRF's parsers read the stream
     directly, so without this a JSON body of any size would be loaded into memory.
@@ -68,15 +69,17 @@ class RequestSizeLimitMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        self.upload_limit = settings.MAX_UPLOAD_SIZE
 
     def __call__(self, request):
         try:
             length = int(request.headers.get("content-length") or 0)
         except ValueError:
             length = 0
-        if self.limit is not None and length > self.limit:
+        limit = self.upload_limit if request.content_type == "multipart/form-data" else self.limit
+        if limit is not None and length > limit:
             return JsonResponse(
-                {"detail": f"Request body too large: the limit is {self.limit} bytes."},
+                {"detail": f"Request body too large: the limit is {limit} bytes."},
                 status=413,
             )
         return self.get_response(request)
