@@ -149,7 +149,7 @@ def test_health_reports_the_bucket(s3web):
 
 def test_upload_list_presigned_download_delete(s3web, moto, bucket):
     token = signup(s3web)
-    content = png(secrets.token_bytes(300_000))  # over FILE_UPLOAD_MAX_MEMORY_SIZE: spooled to disk
+    content = png(secrets.token_bytes(1_500_000))  # over FILE_UPLOAD_MAX_MEMORY_SIZE: spooled to disk
     status, created = upload(s3web, token, content, filename="report 2026.png", content_type="text/plain")
     assert status == 201, created
     assert created["content_type"] == "image/png" and created["size"] == len(content)

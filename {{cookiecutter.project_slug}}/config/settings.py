@@ -6,7 +6,6 @@ a local .env is read by config/env.py. Production is the default: DEBUG is off u
 
 import dj_database_url
 import filetype
-from botocore.config import Config as S3Config
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from whitenoise.compress import Compressor
@@ -157,6 +156,8 @@ MEDIA_ROOT = BASE_DIR / env("MEDIA_ROOT", "media")
 bucket = env_bucket()
 MEDIA_BUCKET = bucket["BUCKET"] if bucket else ""
 if bucket:
+    from botocore.config import Config as S3Config  # only with a bucket: slow to import
+
     addressing_style = env("S3_ADDRESSING_STYLE", "virtual")
     if addressing_style not in {"virtual", "path", "auto"}:
         raise ImproperlyConfigured(

@@ -72,14 +72,7 @@ def test_half_set_bucket_stops_startup_with_one_line(load_settings):
 
 
 def test_bad_storage_values_are_refused(load_settings):
-    for variable, value, message in [
-        ("S3_ADDRESSING_STYLE", "dns", "S3_ADDRESSING_STYLE must be virtual, path or auto"),
-        ("S3_CHECKSUMS", "never", "S3_CHECKSUMS must be when_supported or when_required"),
-        ("S3_URL_EXPIRY", "5m", "S3_URL_EXPIRY must be a whole number"),
-    ]:
-        loaded = load_settings({**NO_BUCKET, **RAILWAY, variable: value}, ["DEBUG"])
-        assert message in loaded["error"], variable
+    loaded = load_settings({**NO_BUCKET, **RAILWAY, "S3_ADDRESSING_STYLE": "dns"}, ["DEBUG"])
+    assert "S3_ADDRESSING_STYLE must be virtual, path or auto, not 'dns'." in loaded["error"]
     loaded = load_settings({**NO_BUCKET, "UPLOAD_ALLOWED_TYPES": "text/plain"}, ["DEBUG"])
     assert "'text/plain' cannot be detected from a file's bytes" in loaded["error"]
-    loaded = load_settings({**NO_BUCKET, "MAX_UPLOAD_SIZE": "10MB"}, ["DEBUG"])
-    assert "MAX_UPLOAD_SIZE must be a whole number" in loaded["error"]
