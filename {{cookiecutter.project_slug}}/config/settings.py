@@ -168,6 +168,9 @@ if bucket:
         raise ImproperlyConfigured(
             f"S3_CHECKSUMS must be when_supported or when_required, not {checksums!r}."
         )
+    url_expiry = env_int("S3_URL_EXPIRY", 300)
+    if not 1 <= url_expiry <= 604_800:  # SigV4 presigned URLs live at most 7 days
+        raise ImproperlyConfigured(f"S3_URL_EXPIRY must be 1 to 604800 seconds, not {url_expiry}.")
     media_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -180,7 +183,7 @@ if bucket:
             # reject ACLs); downloads are presigned GET URLs that expire after S3_URL_EXPIRY s.
             "default_acl": None,
             "querystring_auth": True,
-            "querystring_expire": env_int("S3_URL_EXPIRY", 300),
+            "querystring_expire": url_expiry,
             # Keys are random (files/models.py), so no existence check before each upload.
             "file_overwrite": True,
             "client_config": S3Config(
