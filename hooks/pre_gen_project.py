@@ -11,11 +11,14 @@ import sys
 # Modules the baked project imports or creates at its top level: a package with one of
 # these names would shadow it.
 RESERVED = {
+    "boto3",
+    "botocore",
     "brotli",
     "concurrent_log_handler",
     "config",
     "corsheaders",
     "csp",
+    "dateutil",
     "dj_database_url",
     "django",
     "django_ratelimit",
@@ -24,6 +27,9 @@ RESERVED = {
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "granian",
+    "files",
+    "filetype",
+    "jmespath",
     "manage",
     "psycopg",
     "pytest",
@@ -31,12 +37,16 @@ RESERVED = {
     "ratelimit",
     "redis",
     "rest_framework",
+    "s3transfer",
     "sentry_sdk",
+    "six",
     "static",
     "staticfiles",
+    "storages",
     "templates",
     "test",
     "tests",
+    "urllib3",
     "whitenoise",
 }
 

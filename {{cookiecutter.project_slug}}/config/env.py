@@ -66,3 +66,28 @@ def env_rate(name, default):
     if not RATE_RE.match(value):
         raise ImproperlyConfigured(f"{name} must look like 5/m or 100/h, not {value!r}.")
     return value
+
+
+BUCKET_REQUIRED = ("BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY")
+BUCKET_OPTIONAL = ("REGION", "ENDPOINT")
+
+
+def env_bucket():
+    """The S3 bucket's variables as {"BUCKET": ..., ..., "ENDPOINT": ...}, or None if unset.
+
+    Railway's names (BUCKET, ACCESS_KEY_ID, SECRET_ACCESS_KEY, REGION, ENDPOINT), or the same
+    names prefixed S3_ for any other S3-compatible provider (the S3_ set wins if both are set).
+    REGION and ENDPOINT are optional (unset: AWS S3). A half-set group stops startup.
+    """
+    prefix = "S3_" if any(env(f"S3_{name}") for name in BUCKET_REQUIRED) else ""
+    values = {name: env(prefix + name) for name in (*BUCKET_REQUIRED, *BUCKET_OPTIONAL)}
+    missing = [prefix + name for name in BUCKET_REQUIRED if not values[name]]
+    if len(missing) == len(BUCKET_REQUIRED):
+        return None
+    if missing:
+        required = ", ".join(prefix + name for name in BUCKET_REQUIRED)
+        raise ImproperlyConfigured(
+            f"Bucket half configured: {', '.join(missing)} not set. Set all of {required} "
+            "(on Railway, reference them from the bucket) or none of them."
+        )
+    return values

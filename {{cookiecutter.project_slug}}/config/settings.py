@@ -7,11 +7,12 @@ a local .env is read by config/env.py. Production is the default: DEBUG is off u
 from pathlib import Path
 
 import dj_database_url
+import filetype
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from whitenoise.compress import Compressor
 
-from config.env import BASE_DIR, env, env_bool, env_int, env_list, env_rate
+from config.env import BASE_DIR, env, env_bool, env_bucket, env_int, env_list, env_rate
 from plumbing.logging import logging_config
 {%- if cookiecutter.use_sentry %}
 from plumbing.sentry import init_sentry
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "plumbing",
     "accounts",
+    "files",
 ]
 
 MIDDLEWARE = [
@@ -169,13 +171,86 @@ TIME_ZONE = "{{ cookiecutter.timezone }}"
 USE_I18N = True
 USE_TZ = True
 
+# --- Uploaded files (media) --------------------------------------------------------------------
+# In a bucket when its variables are set: a Railway Storage Bucket's BUCKET, ACCESS_KEY_ID,
+# SECRET_ACCESS_KEY, REGION and ENDPOINT referenced into this service, or the same names prefixed
+# S3_ for another S3-compatible provider (config/env.py). Otherwise on the local disk, MEDIA_ROOT,
+# which Railway replaces on every deploy (served only with DEBUG). Objects are private: downloads
+# use presigned URLs. https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+MEDIA_URL = "media/"
+MEDIA_ROOT = BASE_DIR / env("MEDIA_ROOT", "media")
+bucket = env_bucket()
+MEDIA_BUCKET = bucket["BUCKET"] if bucket else ""
+if bucket:
+    from botocore.config import Config as S3Config  # only with a bucket: slow to import
+
+    addressing_style = env("S3_ADDRESSING_STYLE", "virtual")
+    if addressing_style not in {"virtual", "path", "auto"}:
+        raise ImproperlyConfigured(
+            f"S3_ADDRESSING_STYLE must be virtual, path or auto, not {addressing_style!r}."
+        )
+    checksums = env("S3_CHECKSUMS", "when_supported")
+    if checksums not in {"when_supported", "when_required"}:
+        raise ImproperlyConfigured(
+            f"S3_CHECKSUMS must be when_supported or when_required, not {checksums!r}."
+        )
+    url_expiry = env_int("S3_URL_EXPIRY", 300)
+    if not 1 <= url_expiry <= 604_800:  # SigV4 presigned URLs live at most 7 days
+        raise ImproperlyConfigured(f"S3_URL_EXPIRY must be 1 to 604800 seconds, not {url_expiry}.")
+    media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket["BUCKET"],
+            "access_key": bucket["ACCESS_KEY_ID"],
+            "secret_key": bucket["SECRET_ACCESS_KEY"],
+            "region_name": bucket["REGION"] or None,
+            "endpoint_url": bucket["ENDPOINT"] or None,
+            # Private objects: no ACL is sent (Railway has no public buckets; many providers
+            # reject ACLs); downloads are presigned GET URLs that expire after S3_URL_EXPIRY s.
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": url_expiry,
+            # Keys are random (files/models.py), so no existence check before each upload.
+            "file_overwrite": True,
+            "client_config": S3Config(
+                s3={"addressing_style": addressing_style},
+                signature_version="s3v4",
+                # CRC32 sent with each upload and checked by the server where it supports it;
+                # S3_CHECKSUMS=when_required for a provider that rejects checksum headers.
+                request_checksum_calculation=checksums,
+                response_checksum_validation=checksums,
+                # An unreachable bucket fails a request in seconds, not minutes (then 503).
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
+        },
+    }
+else:
+    media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+# Largest accepted upload (multipart/form-data body), in bytes: bigger ones get 413 before they
+# are read (RequestSizeLimitMiddleware). Other bodies keep DATA_UPLOAD_MAX_MEMORY_SIZE.
+MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 10_485_760)
+# Uploads over 1 MB are spooled to a temporary file, not held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1_048_576
+# Types accepted by POST /api/files/, detected from the bytes (python filetype's names).
+UPLOAD_ALLOWED_TYPES = env_list(
+    "UPLOAD_ALLOWED_TYPES", "image/jpeg,image/png,image/gif,image/webp,application/pdf"
+)
+for upload_type in UPLOAD_ALLOWED_TYPES:
+    if filetype.get_type(mime=upload_type) is None:
+        raise ImproperlyConfigured(
+            f"UPLOAD_ALLOWED_TYPES: {upload_type!r} cannot be detected from a file's bytes."
+        )
+
 # --- Static files (WhiteNoise) -----------------------------------------------------------------
 # collectstatic runs in the Procfile: Railpack does not run it. https://whitenoise.readthedocs.io
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage,
     # WhiteNoise's CompressedManifestStaticFilesStorage with faster Brotli (see the module).
     "staticfiles": {"BACKEND": "plumbing.storage.StaticFilesStorage"},
 }
@@ -273,6 +348,9 @@ REST_FRAMEWORK = {
     # DRF's, except that requests refused for missing or bad credentials count against the
     # client address's limit: DRF checks credentials before throttles, so they never would.
     "EXCEPTION_HANDLER": "plumbing.ratelimit.exception_handler",
+    # List endpoints answer {count, next, previous, results}, PAGE_SIZE items a page.
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
     # A backstop for every API view, on the same atomic store as the per-view limits below.
     "DEFAULT_THROTTLE_CLASSES": [
         "plumbing.ratelimit.AnonThrottle",
@@ -320,6 +398,7 @@ RATELIMIT_RATES = {
     "login_account": env_rate("RATELIMIT_LOGIN_ACCOUNT", "100/15m" if DEBUG else "10/15m"),
     "signup": env_rate("RATELIMIT_SIGNUP", "100/h" if DEBUG else "3/h"),  # per client address
     "password_change": env_rate("RATELIMIT_PASSWORD_CHANGE", "10/h"),  # per user
+    "upload": env_rate("RATELIMIT_UPLOAD", "60/h"),  # POST /api/files/, per user
     "anon": env_rate("THROTTLE_ANON", "120/m"),  # any other API call, per client address
     "user": env_rate("THROTTLE_USER", "600/m"),  # any other API call, per signed-in user
 }

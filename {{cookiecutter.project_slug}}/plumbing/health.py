@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 
+from plumbing.media import check_bucket
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,10 +22,17 @@ def check_cache():
     caches["ratelimit"].get("health-check")
 
 
+def check_storage():
+    """The uploads bucket (only when one is configured): a HEAD request, never a listing."""
+    check_bucket()
+
+
 # name -> check; the name is what /health/ reports.
 CHECKS = {"database": check_database}
 if settings.REDIS_URL:
     CHECKS["cache"] = check_cache
+if settings.MEDIA_BUCKET:
+    CHECKS["storage"] = check_storage
 
 
 def run_checks():
