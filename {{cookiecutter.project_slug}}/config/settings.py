@@ -60,7 +60,9 @@ INSTALLED_APPS = [
 {%- if cookiecutter.use_cors %}
     "corsheaders",
 {%- endif %}
+{%- if cookiecutter.django_version == "5.2" %}
     "csp",
+{%- endif %}
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "plumbing",
@@ -83,7 +85,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+{%- if cookiecutter.django_version == "6.1" %}
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+{%- else %}
     "csp.middleware.CSPMiddleware",
+{%- endif %}
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -180,22 +186,26 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Read by CrossOriginResourcePolicyMiddleware: other sites may not embed our responses.
 CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 
-# Content-Security-Policy (django-csp 4): nothing inline, nothing from other origins.
-# https://django-csp.readthedocs.io/en/latest/configuration.html
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'none'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'"],
-        "manifest-src": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "base-uri": ["'none'"],
-    },
+# Content-Security-Policy: nothing inline, nothing from other origins.
+CSP_DIRECTIVES = {
+    "default-src": ["'none'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "manifest-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
 }
+{%- if cookiecutter.django_version == "6.1" %}
+# Django's own middleware (6.0+). https://docs.djangoproject.com/en/6.1/ref/csp/
+SECURE_CSP = CSP_DIRECTIVES
+{%- else %}
+# django-csp 4 (Django 6.0+ has this built in). https://django-csp.readthedocs.io/
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}
+{%- endif %}
 
 # --- Django REST Framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
