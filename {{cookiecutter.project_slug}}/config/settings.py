@@ -9,7 +9,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from whitenoise.compress import Compressor
 
-from config.env import BASE_DIR, env, env_bool, env_list, env_rate
+from environ import Env
+
+from config.env import BASE_DIR, env, env_bool, env_float, env_int, env_list, env_rate
 from plumbing.logging import logging_config
 {%- if cookiecutter.use_sentry %}
 from plumbing.sentry import init_sentry
@@ -57,6 +59,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_ratelimit",
+{%- if cookiecutter.django_version == "5.2" %}
+    "django_tasks",
+{%- endif %}
+    "django_tasks_db",
 {%- if cookiecutter.use_cors %}
     "corsheaders",
 {%- endif %}
@@ -259,6 +265,9 @@ RATELIMIT_RATES = {
     "login": env_rate("RATELIMIT_LOGIN", "5/m"),  # per client address, API and admin login
     "signup": env_rate("RATELIMIT_SIGNUP", "3/h"),  # per client address
     "password_change": env_rate("RATELIMIT_PASSWORD_CHANGE", "10/h"),  # per user
+    "password_reset": env_rate("RATELIMIT_PASSWORD_RESET", "10/h"),  # per client address
+    "password_reset_email": env_rate("RATELIMIT_PASSWORD_RESET_EMAIL", "3/h"),  # per address asked
+    "password_reset_confirm": env_rate("RATELIMIT_PASSWORD_RESET_CONFIRM", "10/h"),  # per client
     "anon": env_rate("THROTTLE_ANON", "120/m"),  # any other API call, per client address
     "user": env_rate("THROTTLE_USER", "600/m"),  # any other API call, per signed-in user
 }
@@ -294,6 +303,51 @@ else:
 # Browser origins allowed to call the API, e.g. https://app.example.com. None by default.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 {%- endif %}
+
+# --- Background tasks --------------------------------------------------------------------------
+# TASKS_BACKEND=immediate runs a task inside the request that enqueues it (local work, tests);
+# database queues it for the worker (Procfile `worker:` line, a second Railway service).
+{%- if cookiecutter.django_version == "6.1" %}
+# https://docs.djangoproject.com/en/6.1/topics/tasks/ and https://github.com/RealOrangeOne/django-tasks-db
+{%- else %}
+# The django-tasks backport of Django 6's tasks API: https://github.com/RealOrangeOne/django-tasks
+{%- endif %}
+TASKS_BACKEND = env("TASKS_BACKEND", "immediate" if DEBUG else "database")
+TASKS_BACKENDS = {
+{%- if cookiecutter.django_version == "6.1" %}
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+{%- else %}
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+{%- endif %}
+    "database": "django_tasks_db.DatabaseBackend",
+}
+if TASKS_BACKEND not in TASKS_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be immediate or database, not {TASKS_BACKEND!r}.")
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
+# A failed task runs again, up to TASKS_MAX_ATTEMPTS runs in all, after TASKS_RETRY_DELAY
+# seconds, doubled after each failure (plumbing/tasks.py). Tasks must be safe to run twice.
+TASKS_MAX_ATTEMPTS = env_int("TASKS_MAX_ATTEMPTS", 3)
+TASKS_RETRY_DELAY = env_float("TASKS_RETRY_DELAY", 30)
+
+# --- E-mail ------------------------------------------------------------------------------------
+# EMAIL_URL: smtp://user:password@host:587 with STARTTLS as smtp+tls://, implicit TLS as
+# smtp+ssl:// (parsed by django-environ: https://django-environ.readthedocs.io). Without it,
+# DEBUG prints mail to the console; production logs an error instead of sending.
+EMAIL_URL = env("EMAIL_URL")
+if EMAIL_URL:
+    globals().update(Env.email_url_config(EMAIL_URL))  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, ...
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "plumbing.mail.NotConfiguredBackend"
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # seconds; Django's default waits forever
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@{{ cookiecutter.domain_name }}")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Password-reset links expire after this many seconds (Django's default is 3 days).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+# Where the reset e-mail points: your front end's page, with {uid} and {token} filled in.
+# Unset: the e-mail gives the uid and token to post to /api/auth/password-reset/confirm/.
+PASSWORD_RESET_URL = env("PASSWORD_RESET_URL")
 
 # --- Admin -------------------------------------------------------------------------------------
 ADMIN_URL = env("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
