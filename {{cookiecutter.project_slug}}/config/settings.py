@@ -328,6 +328,9 @@ TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
 # seconds, doubled after each failure (plumbing/tasks.py). Tasks must be safe to run twice.
 TASKS_MAX_ATTEMPTS = env_int("TASKS_MAX_ATTEMPTS", 3)
 TASKS_RETRY_DELAY = env_float("TASKS_RETRY_DELAY", 30)
+# Finished task results are kept this long, then deleted when the worker starts (and by
+# `python manage.py prune_db_task_results --min-age-days N`, e.g. from a Railway cron service).
+TASKS_RESULTS_DAYS = env_int("TASKS_RESULTS_DAYS", 14)
 
 # --- E-mail ------------------------------------------------------------------------------------
 # EMAIL_URL: smtp://user:password@host:587 with STARTTLS as smtp+tls://, implicit TLS as
