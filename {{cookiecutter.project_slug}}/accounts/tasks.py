@@ -11,11 +11,12 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
 {%- if cookiecutter.django_version == "6.1" %}
 from django.tasks import task
-{%- else %}
-from django_tasks import task
 {%- endif %}
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+{%- if cookiecutter.django_version == "5.2" %}
+from django_tasks import task
+{%- endif %}
 
 CONFIRM_PATH = "/api/auth/password-reset/confirm/"
 

@@ -9,9 +9,16 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from whitenoise.compress import Compressor
 
-from environ import Env
-
-from config.env import BASE_DIR, env, env_bool, env_float, env_int, env_list, env_rate
+from config.env import (
+    BASE_DIR,
+    env,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_rate,
+    env_smtp,
+)
 from plumbing.logging import logging_config
 {%- if cookiecutter.use_sentry %}
 from plumbing.sentry import init_sentry
@@ -322,7 +329,9 @@ TASKS_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
 }
 if TASKS_BACKEND not in TASKS_BACKENDS:
-    raise ImproperlyConfigured(f"TASKS_BACKEND must be immediate or database, not {TASKS_BACKEND!r}.")
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be immediate or database, not {TASKS_BACKEND!r}."
+    )
 TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
 # A failed task runs again, up to TASKS_MAX_ATTEMPTS runs in all, after TASKS_RETRY_DELAY
 # seconds, doubled after each failure (plumbing/tasks.py). Tasks must be safe to run twice.
@@ -333,17 +342,36 @@ TASKS_RETRY_DELAY = env_float("TASKS_RETRY_DELAY", 30)
 TASKS_RESULTS_DAYS = env_int("TASKS_RESULTS_DAYS", 14)
 
 # --- E-mail ------------------------------------------------------------------------------------
-# EMAIL_URL: smtp://user:password@host:587 with STARTTLS as smtp+tls://, implicit TLS as
-# smtp+ssl:// (parsed by django-environ: https://django-environ.readthedocs.io). Without it,
-# DEBUG prints mail to the console; production logs an error instead of sending.
-EMAIL_URL = env("EMAIL_URL")
-if EMAIL_URL:
-    globals().update(Env.email_url_config(EMAIL_URL))  # EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, ...
+# EMAIL_URL: smtp://user:password@host:port, smtp+tls:// for STARTTLS, smtp+ssl:// for TLS
+# (config/env.py). Without it, DEBUG prints mail to the console and production logs an error
+# for each message instead of sending it (plumbing/mail.py).
+SMTP = env_smtp("EMAIL_URL")
+EMAIL_TIMEOUT_SECONDS = env_int("EMAIL_TIMEOUT", 10)  # Django's default waits forever
+{%- if cookiecutter.django_version == "6.1" %}
+if SMTP:
+    MAILER = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {**SMTP, "timeout": EMAIL_TIMEOUT_SECONDS},
+    }
+elif DEBUG:
+    MAILER = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+else:
+    MAILER = {"BACKEND": "plumbing.mail.NotConfiguredBackend"}
+# Django 6.1's mail configuration (the EMAIL_* settings are deprecated).
+# https://docs.djangoproject.com/en/6.1/topics/email/
+MAILERS = {"default": MAILER}
+{%- else %}
+if SMTP:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT = SMTP["host"], SMTP["port"]
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = SMTP["username"], SMTP["password"]
+    EMAIL_USE_TLS, EMAIL_USE_SSL = SMTP["use_tls"], SMTP["use_ssl"]
+    EMAIL_TIMEOUT = EMAIL_TIMEOUT_SECONDS
 elif DEBUG:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 else:
     EMAIL_BACKEND = "plumbing.mail.NotConfiguredBackend"
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # seconds; Django's default waits forever
+{%- endif %}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@{{ cookiecutter.domain_name }}")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Password-reset links expire after this many seconds (Django's default is 3 days).

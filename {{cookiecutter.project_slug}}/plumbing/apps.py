@@ -3,8 +3,15 @@ from django.contrib.staticfiles.apps import StaticFilesConfig
 
 
 class PlumbingConfig(AppConfig):
+    # Picked for INSTALLED_APPS "plumbing": this module has three AppConfig classes.
+    default = True
     name = "plumbing"
     verbose_name = "Plumbing (template-owned)"
+
+    def ready(self):
+        from . import tasks
+
+        tasks.connect()  # retry failed background tasks
 
 
 class ProjectStaticFilesConfig(StaticFilesConfig):

@@ -12,11 +12,12 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.utils import timezone
 {%- if cookiecutter.django_version == "6.1" %}
 from django.tasks import TaskResultStatus
 from django.tasks.signals import task_finished
-{%- else %}
+{%- endif %}
+from django.utils import timezone
+{%- if cookiecutter.django_version == "5.2" %}
 from django_tasks import TaskResultStatus
 from django_tasks.signals import task_finished
 {%- endif %}
@@ -47,9 +48,7 @@ def retry_failed_task(sender, task_result, **kwargs):
         "error": task_result.errors[-1].exception_class_path if task_result.errors else "",
     }
     if attempts >= settings.TASKS_MAX_ATTEMPTS:
-        logger.error(
-            "Task %s failed %d times; giving up", context["task"], attempts, extra=context
-        )
+        logger.error("Task %s failed %d times; giving up", context["task"], attempts, extra=context)
         return
     delay = retry_delay(attempts)
     DBTaskResult.objects.filter(id=task_result.id, status=TaskResultStatus.FAILED).update(
