@@ -117,10 +117,14 @@ def requested_email(group, request):
     return str(data.get("email", "")).strip().lower()
 
 
-RATE_LIMITED = OpenApiResponse(
-    DetailSerializer, description="Too many requests; Retry-After says when to try again."
-)
-INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description="Field errors: {field: [messages]}.")
+def public_responses(success):
+    """The answers of a rate-limited public endpoint, for the OpenAPI schema."""
+    return {
+        success: DetailSerializer,
+        400: OpenApiResponse(OpenApiTypes.OBJECT, description="Field errors: {field: [messages]}."),
+        429: OpenApiResponse(DetailSerializer, description="Too many requests; see Retry-After."),
+        503: OpenApiResponse(DetailSerializer, description="Rate-limit store unreachable."),
+    }
 
 
 class PasswordResetRequestView(PublicView):
@@ -129,15 +133,7 @@ class PasswordResetRequestView(PublicView):
 
     ANSWER = "If an account uses this address, an e-mail with a reset link is on its way."
 
-    @extend_schema(
-        request=PasswordResetRequestSerializer,
-        responses={
-            202: DetailSerializer,
-            400: INVALID,
-            429: RATE_LIMITED,
-            503: OpenApiResponse(DetailSerializer, description="Rate-limit store unreachable."),
-        },
-    )
+    @extend_schema(request=PasswordResetRequestSerializer, responses=public_responses(202))
     @ratelimit("password_reset", key="ip")
     @ratelimit("password_reset_email", key=requested_email)
     def post(self, request):
@@ -151,15 +147,7 @@ class PasswordResetConfirmView(PublicView):
     """Set a new password with the uid and token from the reset e-mail. Every token of the
     account is revoked (sign in again); the reset token itself works only once."""
 
-    @extend_schema(
-        request=PasswordResetConfirmSerializer,
-        responses={
-            200: DetailSerializer,
-            400: INVALID,
-            429: RATE_LIMITED,
-            503: OpenApiResponse(DetailSerializer, description="Rate-limit store unreachable."),
-        },
-    )
+    @extend_schema(request=PasswordResetConfirmSerializer, responses=public_responses(200))
     @ratelimit("password_reset_confirm", key="ip")
     def post(self, request):
         serializer = PasswordResetConfirmSerializer(data=request.data)

@@ -26,27 +26,29 @@ def fails_twice():
 
 
 @pytest.fixture
-def run_worker():
-    """Run db_worker until the queue is empty; keep pytest's own signal handlers."""
+def run_once(settings, caplog):
+    """Enqueue fails_twice on the database backend, run db_worker until nothing is ready, and
+    return the refreshed result. Keeps pytest's own signal handlers."""
+    settings.TASKS = DATABASE_TASKS
+    settings.TASKS_RETRY_DELAY = 0
+    calls.clear()
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
 
     def run():
-        call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+        result = fails_twice.enqueue()
+        with caplog.at_level(logging.INFO):
+            call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+        result.refresh()
+        return result
 
     yield run
     for sig, handler in saved.items():
         signal.signal(sig, handler)
 
 
-def test_failed_task_is_retried_until_it_succeeds(settings, run_worker, caplog):
-    settings.TASKS = DATABASE_TASKS
+def test_failed_task_is_retried_until_it_succeeds(settings, run_once, caplog):
     settings.TASKS_MAX_ATTEMPTS = 3
-    settings.TASKS_RETRY_DELAY = 0
-    calls.clear()
-    result = fails_twice.enqueue()
-    with caplog.at_level(logging.INFO):
-        run_worker()
-    result.refresh()
+    result = run_once()
     assert result.status == TaskResultStatus.SUCCESSFUL
     assert result.return_value == 3 and result.attempts == 3
     retries = [r for r in caplog.records if r.name == "plumbing.tasks"]
@@ -54,26 +56,16 @@ def test_failed_task_is_retried_until_it_succeeds(settings, run_worker, caplog):
     assert retries[0].error == "builtins.ConnectionError"
 
 
-def test_failed_task_is_given_up_after_max_attempts(settings, run_worker, caplog):
-    settings.TASKS = DATABASE_TASKS
+def test_failed_task_is_given_up_after_max_attempts(settings, run_once, caplog):
     settings.TASKS_MAX_ATTEMPTS = 2
-    settings.TASKS_RETRY_DELAY = 0
-    calls.clear()
-    result = fails_twice.enqueue()
-    with caplog.at_level(logging.INFO):
-        run_worker()
-    result.refresh()
+    result = run_once()
     assert result.status == TaskResultStatus.FAILED and result.attempts == 2
     gave_up = [r for r in caplog.records if r.name == "plumbing.tasks" and r.levelname == "ERROR"]
     assert len(gave_up) == 1 and "giving up" in gave_up[0].getMessage()
 
 
-def test_retry_waits_before_the_next_run(settings, run_worker):
-    settings.TASKS = DATABASE_TASKS
+def test_retry_waits_before_the_next_run(settings, run_once):
     settings.TASKS_RETRY_DELAY = 60
-    calls.clear()
-    result = fails_twice.enqueue()
-    run_worker()  # one failure, then the queue has nothing ready for a minute
-    result.refresh()
+    result = run_once()  # one failure, then the queue has nothing ready for a minute
     assert result.status == TaskResultStatus.READY and result.attempts == 1
     assert len(calls) == 1
