@@ -8,7 +8,9 @@ import email
 import json
 import os
 import re
+import secrets
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -59,9 +61,11 @@ class Mailbox:
                 mailbox.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
                 return "250 OK"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=0)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
         self.controller.start()
-        self.port = self.controller.server.sockets[0].getsockname()[1]
 
     @property
     def url(self):
@@ -102,7 +106,8 @@ class Worker:
         return self
 
     def output(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return self.log_path.read_bytes()[self.offset:].decode(errors="replace")
 
     def records(self):
@@ -169,6 +174,10 @@ def stack(request, variant, mailbox, sentry, tmp_path_factory):
             drop_database(venv, name)
 
 
+def unique(prefix):
+    return f"{prefix}{secrets.token_hex(4)}"
+
+
 def signup(web, username):
     address = f"{username}@example.com"
     body = {"username": username, "email": address, "password": PASSWORD}
@@ -190,7 +199,7 @@ def reset_fields(message):
 
 def test_reset_mail_is_sent_by_the_worker_and_its_token_works_once(stack, mailbox):
     web, worker = stack
-    address = signup(web, f"reset{os.getpid()}")
+    address = signup(web, unique("reset"))
     unknown = ask_reset(web, "nobody-here@example.com")
     answer = ask_reset(web, address)
     assert answer == unknown  # the same answer whether or not an account uses the address
@@ -216,7 +225,7 @@ def test_reset_mail_is_sent_by_the_worker_and_its_token_works_once(stack, mailbo
 
 def test_failed_task_is_retried_logged_and_reported(stack, mailbox, sentry):
     web, worker = stack
-    address = signup(web, f"retry{os.getpid()}")
+    address = signup(web, unique("retry"))
     sentry.items.clear()
     mailbox.refuse = 1  # the provider refuses the first attempt with a 451
     worker.start()
@@ -237,7 +246,7 @@ def test_failed_task_is_retried_logged_and_reported(stack, mailbox, sentry):
 
 def test_sigterm_mid_task_finishes_it_and_loses_nothing(stack, mailbox):
     web, worker = stack
-    first, second = signup(web, f"first{os.getpid()}"), signup(web, f"second{os.getpid()}")
+    first, second = signup(web, unique("first")), signup(web, unique("second"))
     ask_reset(web, first)
     ask_reset(web, second)
     mailbox.delay = 3.0  # each mail takes 3 s to accept
