@@ -6,7 +6,8 @@ Times a default bake; bakes, installs and starts the Procfile web command (produ
 variables, SQLite) and times start -> first 200 on /health/; drives wrk at /health/, an
 authenticated GET /api/auth/me/ and a hashed static file; does the same against a bare
 `django-admin startproject` with the same gunicorn worker count; reports ratios and worker
-RSS, and whether each budget holds. Needs wrk (Debian package `wrk`).
+RSS, and whether each budget holds; then measures the background worker's throughput
+(bench/worker.py). Needs wrk (Debian package `wrk`).
 """
 
 import argparse
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the template tests' bake/venv/server machinery
 sys.path.insert(0, str(ROOT / "bench"))
 
+import worker as worker_bench  # noqa: E402
 from bare_project import make_bare_project  # noqa: E402
 from helpers import (  # noqa: E402
     RAILWAY_DOMAIN,
@@ -221,6 +223,11 @@ def main():
     }
     print(json.dumps(report, indent=2))
     write_markdown(report, Path(args.output))
+    print("measuring the background worker ...", flush=True)
+    worker_results = worker_bench.measure_all(project, venv, workdir)
+    print(json.dumps(worker_results, indent=2))
+    machine = f"{report['machine']}, load average {os.getloadavg()[0]:.1f}"
+    worker_bench.splice(Path(args.output), worker_bench.markdown(worker_results, report["date"], machine))
     print(f"\nwritten to {args.output}")
     print("ALL BUDGETS HOLD" if all(holds.values()) else "BUDGETS MISSED: " + ", ".join(k for k, v in holds.items() if not v))
     shutil.rmtree(workdir, ignore_errors=True)
