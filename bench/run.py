@@ -7,8 +7,9 @@ variables, SQLite) and times start -> first 200 on /health/; drives wrk at /heal
 authenticated GET /api/auth/me/ and a hashed static file at 8 and at 100 connections; does the
 same against a bare `django-admin startproject` under gunicorn sync with the same process
 count; holds 50 slow-body and 50 slowloris connections against each while probing /health/ and
-/api/auth/me/; reports ratios, worker RSS, SIGTERM -> exit, and whether each budget holds.
-Needs wrk (Debian package `wrk`).
+/api/auth/me/; reports ratios, worker RSS, SIGTERM -> exit, and whether each budget holds;
+then measures the background worker's throughput (bench/worker.py). Needs wrk (Debian package
+`wrk`).
 """
 
 import argparse
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the template tests' bake/venv/server machinery
 sys.path.insert(0, str(ROOT / "bench"))
 
+import worker as worker_bench  # noqa: E402
 from bare_project import make_bare_project  # noqa: E402
 from helpers import (  # noqa: E402
     PROBE,
@@ -287,6 +289,11 @@ def main():
     print(json.dumps({**report, "ours": {f"{k[0]} c{k[1]}": v for k, v in ours.items()},
                       "bare": {f"{k[0]} c{k[1]}": v for k, v in bare.items()}}, indent=2))
     write_markdown(report, Path(args.output))
+    print("measuring the background worker ...", flush=True)
+    worker_results = worker_bench.measure_all(project, venv, workdir)
+    print(json.dumps(worker_results, indent=2))
+    machine = f"{report['machine']}, load average {os.getloadavg()[0]:.1f}"
+    worker_bench.splice(Path(args.output), worker_bench.markdown(worker_results, report["date"], machine))
     print(f"\nwritten to {args.output}")
     print("ALL BUDGETS HOLD" if all(holds.values()) else "BUDGETS MISSED: " + ", ".join(k for k, v in holds.items() if not v))
     shutil.rmtree(workdir, ignore_errors=True)

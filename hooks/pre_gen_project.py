@@ -23,12 +23,15 @@ RESERVED = {
     "django",
     "django_ratelimit",
     "django_redis",
+    "django_tasks",
+    "django_tasks_db",
     "dotenv",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "granian",
+    "environ",
     "files",
     "filetype",
+    "granian",
     "jmespath",
     "manage",
     "psycopg",
@@ -79,6 +82,21 @@ def domain_error(domain):
     return None
 
 
+# Django 6.x needs Python 3.12 or newer.
+DJANGO_MIN_PYTHON = {"5.2": (3, 11), "6.1": (3, 12)}
+
+
+def django_version_error(django, python):
+    if django not in DJANGO_MIN_PYTHON:
+        return "must be one of " + ", ".join(DJANGO_MIN_PYTHON)
+    needed = DJANGO_MIN_PYTHON[django]
+    if tuple(int(part) for part in python.split(".")[:2] if part.isdigit()) < needed:
+        return "needs python_version {}.{} or newer (Django {} does not run on {})".format(
+            *needed, django, python
+        )
+    return None
+
+
 def timezone_error(name):
     try:
         import zoneinfo
@@ -102,6 +120,7 @@ def main():
         "domain_name": {{ cookiecutter.domain_name|tojson }},
         "python_version": {{ cookiecutter.python_version|tojson }},
         "timezone": {{ cookiecutter.timezone|tojson }},
+        "django_version": {{ cookiecutter.django_version|tojson }},
     }
     errors = [
         (field, "must not contain quotes, backslashes, braces, angle brackets or line breaks")
@@ -120,6 +139,9 @@ def main():
         errors.append(("domain_name", problem))
     if answers["python_version"] not in PYTHON_VERSIONS:
         errors.append(("python_version", "must be one of " + ", ".join(PYTHON_VERSIONS)))
+    problem = django_version_error(answers["django_version"], answers["python_version"])
+    if problem:
+        errors.append(("django_version", problem))
     problem = timezone_error(answers["timezone"])
     if problem:
         errors.append(("timezone", problem))

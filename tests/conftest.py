@@ -50,6 +50,24 @@ def web(deployed, tmp_path_factory):
         yield server
 
 
+@pytest.fixture(scope="session")
+def variant(cookies_session, venvs, tmp_path_factory):
+    """variant(django_version="6.1") -> (deployed checkout, venv) of a bake with those answers,
+    baked and installed once per session."""
+    made = {}
+
+    def make(**options):
+        key = tuple(sorted(options.items()))
+        if key not in made:
+            result = cookies_session.bake(extra_context=options)
+            assert result.exit_code == 0, result.exception
+            project = Path(result.project_path)
+            made[key] = (deploy_copy(project, tmp_path_factory.mktemp("deploy") / "app"), venvs.for_project(project))
+        return made[key]
+
+    return make
+
+
 @pytest.fixture
 def postgres_database(default_venv):
     """A fresh PostgreSQL database on 127.0.0.1:5432, dropped afterwards."""
@@ -65,12 +83,14 @@ def server_factory(deployed, tmp_path):
     project, venv = deployed
     started = []
 
-    def start(name="web", **env):
-        """Each server gets its own checkout, so SQLite files and static files are its own."""
+    def start(name="web", variant=None, **env):
+        """Each server gets its own checkout, so SQLite files and static files are its own.
+        variant: a (project, venv) pair from the `variant` fixture instead of the default bake."""
+        source, python = variant or (project, venv)
         checkout = tmp_path / name
         if not checkout.exists():
-            deploy_copy(project, checkout)
-        server = Server(checkout, venv_env(venv, production_env(**env)), tmp_path / f"{name}.log")
+            deploy_copy(source, checkout)
+        server = Server(checkout, venv_env(python, production_env(**env)), tmp_path / f"{name}.log")
         started.append(server)
         return server.start()
 

@@ -58,6 +58,7 @@ VARIANTS = [
     {"use_sentry": False, "use_cors": False},
     {"python_version": "3.11"},
     {"python_version": "3.12"},
+    {"django_version": "6.1"},
 ]
 
 
@@ -68,6 +69,8 @@ def test_other_variants_pass_their_own_checks(cookies, venvs, options):
     assert result.exit_code == 0, result.exception
     project = result.project_path
     venv = venvs.for_project(project)
+    pins = (project / "requirements.txt").read_text()
+    assert f"Django=={options.get('django_version', '5.2')}." in pins
     if "python_version" in options:
         version = run(["python", "--version"], project, venv_env(venv, production_env())).stdout
         assert version.startswith(f"Python {options['python_version']}.")

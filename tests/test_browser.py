@@ -38,12 +38,16 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def site(server_factory):
+@pytest.fixture(params=["5.2", "6.1"], ids=lambda v: f"django{v}")
+def site(request, server_factory, variant):
     """Production settings; the browser reaches the server directly, so it sends the
     X-Forwarded-Proto that Railway's edge would add, and 127.0.0.1 is an allowed host.
-    The API docs are public here so the browser can open them without signing in."""
-    return server_factory("browser", ALLOWED_HOSTS=f"{RAILWAY_DOMAIN},127.0.0.1", API_DOCS="public")
+    The API docs are public here so the browser can open them without signing in.
+    Django 6.1 uses its own CSP middleware (5.2 uses django-csp): both must pass."""
+    bake = None if request.param == "5.2" else variant(django_version=request.param)
+    return server_factory(
+        f"browser{request.param}", bake, ALLOWED_HOSTS=f"{RAILWAY_DOMAIN},127.0.0.1", API_DOCS="public"
+    )
 
 
 class Visit:

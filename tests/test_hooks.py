@@ -101,3 +101,11 @@ def test_bad_answers_are_rejected_and_nothing_is_written(tmp_path, answer, messa
     assert result.returncode != 0
     assert message in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_django_6_needs_python_3_12(tmp_path):
+    result = bake_cli(tmp_path, "python_version=3.11", "django_version=6.1")
+    assert result.returncode != 0
+    assert "django_version '6.1' needs python_version 3.12 or newer" in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.startswith("ERROR")]) == 1
+    assert list(tmp_path.iterdir()) == []

@@ -1,4 +1,4 @@
-"""Token-authentication API: signup, login, logout, me, password change.
+"""Token-authentication API: signup, login, logout, me, password change, password reset.
 
 Limits (settings.RATELIMIT_RATES): login and signup per client address, failed logins per
 username (from any address), password change per user. They fail closed (503) if the counter
@@ -7,7 +7,8 @@ store is unreachable: better no logins for a moment than unlimited password gues
 
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -17,12 +18,16 @@ from rest_framework.views import APIView
 from plumbing.ratelimit import login_lockout, ratelimit
 
 from .serializers import (
+    DetailSerializer,
     LoginSerializer,
     PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetRequestSerializer,
     SignupSerializer,
     TokenSerializer,
     UserSerializer,
 )
+from .tasks import send_password_reset_email
 
 
 def token_response(user, status_code=status.HTTP_200_OK):
@@ -111,3 +116,52 @@ class PasswordChangeView(APIView):
             request.user.save(update_fields=["password"])
             Token.objects.filter(user=request.user).delete()
             return token_response(request.user)
+
+
+def requested_email(group, request):
+    """Rate-limit key: the address a reset is asked for, whether or not it has an account."""
+    data = request.data if isinstance(request.data, dict) else {}
+    return str(data.get("email", "")).strip().lower()
+
+
+def public_responses(success):
+    """The answers of a rate-limited public endpoint, for the OpenAPI schema."""
+    return {
+        success: DetailSerializer,
+        400: OpenApiResponse(OpenApiTypes.OBJECT, description="Field errors: {field: [messages]}."),
+        429: OpenApiResponse(DetailSerializer, description="Too many requests; see Retry-After."),
+        503: OpenApiResponse(DetailSerializer, description="Rate-limit store unreachable."),
+    }
+
+
+class PasswordResetRequestView(PublicView):
+    """E-mail a password-reset token. The answer is the same whether or not an account uses
+    the address, so it cannot be used to find accounts; a background task sends the mail."""
+
+    ANSWER = "If an account uses this address, an e-mail with a reset link is on its way."
+
+    @extend_schema(request=PasswordResetRequestSerializer, responses=public_responses(202))
+    @ratelimit("password_reset", key="ip")
+    @ratelimit("password_reset_email", key=requested_email)
+    def post(self, request):
+        serializer = PasswordResetRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        send_password_reset_email.enqueue(serializer.validated_data["email"])
+        return Response({"detail": self.ANSWER}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(PublicView):
+    """Set a new password with the uid and token from the reset e-mail. Every token of the
+    account is revoked (sign in again); the reset token itself works only once."""
+
+    @extend_schema(request=PasswordResetConfirmSerializer, responses=public_responses(200))
+    @ratelimit("password_reset_confirm", key="ip")
+    def post(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        with transaction.atomic():
+            user.set_password(serializer.validated_data["new_password"])
+            user.save(update_fields=["password"])
+            Token.objects.filter(user=user).delete()
+        return Response({"detail": "Your password has been reset. Log in with the new one."})

@@ -6,9 +6,11 @@ Shared by config/settings.py and server.py so both agree on every value.
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
+from environ import Env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -55,6 +57,34 @@ def env_float(name, default):
 def env_list(name, default=""):
     """A comma-separated list; blanks are dropped."""
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+SMTP_PORTS = {"smtp": 25, "smtp+tls": 587, "smtps": 587, "smtp+ssl": 465}
+
+
+def env_smtp(name):
+    """An SMTP URL as the SMTP backend's options, or None when unset. smtp://user:pass@host:port;
+    smtp+tls:// for STARTTLS (port 587), smtp+ssl:// for TLS from the start (port 465).
+    Parsed by django-environ; user and password are percent-decoded."""
+    url = env(name)
+    if not url:
+        return None
+    scheme = urlsplit(url).scheme
+    if scheme not in SMTP_PORTS:
+        raise ImproperlyConfigured(
+            f"{name} must start with smtp://, smtp+tls:// or smtp+ssl://, not {scheme!r}."
+        )
+    parsed = Env.email_url_config(url)
+    if not parsed["EMAIL_HOST"]:
+        raise ImproperlyConfigured(f"{name} has no host name.")
+    return {
+        "host": parsed["EMAIL_HOST"],
+        "port": parsed["EMAIL_PORT"] or SMTP_PORTS[scheme],
+        "username": parsed["EMAIL_HOST_USER"] or "",
+        "password": parsed["EMAIL_HOST_PASSWORD"] or "",
+        "use_tls": parsed.get("EMAIL_USE_TLS", False),
+        "use_ssl": parsed.get("EMAIL_USE_SSL", False),
+    }
 
 
 RATE_RE = re.compile(r"^[0-9]+/[0-9]*[smhd]$")

@@ -12,7 +12,17 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 from whitenoise.compress import Compressor
 
-from config.env import BASE_DIR, env, env_bool, env_bucket, env_int, env_list, env_rate
+from config.env import (
+    BASE_DIR,
+    env,
+    env_bool,
+    env_bucket,
+    env_float,
+    env_int,
+    env_list,
+    env_rate,
+    env_smtp,
+)
 from plumbing.logging import logging_config
 {%- if cookiecutter.use_sentry %}
 from plumbing.sentry import init_sentry
@@ -60,10 +70,16 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_ratelimit",
+{%- if cookiecutter.django_version == "5.2" %}
+    "django_tasks",
+{%- endif %}
+    "django_tasks_db",
 {%- if cookiecutter.use_cors %}
     "corsheaders",
 {%- endif %}
+{%- if cookiecutter.django_version == "5.2" %}
     "csp",
+{%- endif %}
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "plumbing",
@@ -80,7 +96,11 @@ MIDDLEWARE = [
     # so only the middleware above it sees those responses.
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+{%- if cookiecutter.django_version == "6.1" %}
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+{%- else %}
     "csp.middleware.CSPMiddleware",
+{%- endif %}
     "plumbing.middleware.CrossOriginResourcePolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
 {%- if cookiecutter.use_cors %}
@@ -295,22 +315,26 @@ X_FRAME_OPTIONS = "DENY"
 # Read by CrossOriginResourcePolicyMiddleware: other sites may not embed our responses.
 CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
 
-# Content-Security-Policy (django-csp 4): nothing inline, nothing from other origins.
-# https://django-csp.readthedocs.io/en/latest/configuration.html
-CONTENT_SECURITY_POLICY = {
-    "DIRECTIVES": {
-        "default-src": ["'none'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'"],
-        "manifest-src": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "base-uri": ["'none'"],
-    },
+# Content-Security-Policy: nothing inline, nothing from other origins.
+CSP_DIRECTIVES = {
+    "default-src": ["'none'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "manifest-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
 }
+{%- if cookiecutter.django_version == "6.1" %}
+# Django's own middleware (6.0+). https://docs.djangoproject.com/en/6.1/ref/csp/
+SECURE_CSP = CSP_DIRECTIVES
+{%- else %}
+# django-csp 4 (Django 6.0+ has this built in). https://django-csp.readthedocs.io/
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}
+{%- endif %}
 
 # --- Request bodies --------------------------------------------------------------------------
 # server.py serves through plumbing/bodies.py: each body is read whole, within these limits,
@@ -399,6 +423,9 @@ RATELIMIT_RATES = {
     "signup": env_rate("RATELIMIT_SIGNUP", "100/h" if DEBUG else "3/h"),  # per client address
     "password_change": env_rate("RATELIMIT_PASSWORD_CHANGE", "10/h"),  # per user
     "upload": env_rate("RATELIMIT_UPLOAD", "60/h"),  # POST /api/files/, per user
+    "password_reset": env_rate("RATELIMIT_PASSWORD_RESET", "10/h"),  # per client address
+    "password_reset_email": env_rate("RATELIMIT_PASSWORD_RESET_EMAIL", "3/h"),  # per address asked
+    "password_reset_confirm": env_rate("RATELIMIT_PASSWORD_RESET_CONFIRM", "10/h"),  # per client
     "anon": env_rate("THROTTLE_ANON", "120/m"),  # any other API call, per client address
     "user": env_rate("THROTTLE_USER", "600/m"),  # any other API call, per signed-in user
 }
@@ -433,6 +460,75 @@ else:
 # Browser origins allowed to call the API, e.g. https://app.example.com. None by default.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 {%- endif %}
+
+# --- Background tasks --------------------------------------------------------------------------
+# TASKS_BACKEND=immediate runs a task inside the request that enqueues it (local work, tests);
+# database queues it for the worker (Procfile `worker:` line, a second Railway service).
+{%- if cookiecutter.django_version == "6.1" %}
+# https://docs.djangoproject.com/en/6.1/topics/tasks/ and https://github.com/RealOrangeOne/django-tasks-db
+{%- else %}
+# The django-tasks backport of Django 6's tasks API: https://github.com/RealOrangeOne/django-tasks
+{%- endif %}
+TASKS_BACKEND = env("TASKS_BACKEND", "immediate" if DEBUG else "database")
+TASKS_BACKENDS = {
+{%- if cookiecutter.django_version == "6.1" %}
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+{%- else %}
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+{%- endif %}
+    "database": "django_tasks_db.DatabaseBackend",
+}
+if TASKS_BACKEND not in TASKS_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be immediate or database, not {TASKS_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
+# A failed task runs again, up to TASKS_MAX_ATTEMPTS runs in all, after TASKS_RETRY_DELAY
+# seconds, doubled after each failure (plumbing/tasks.py). Tasks must be safe to run twice.
+TASKS_MAX_ATTEMPTS = env_int("TASKS_MAX_ATTEMPTS", 3)
+TASKS_RETRY_DELAY = env_float("TASKS_RETRY_DELAY", 30)
+# Finished task results are kept this long, then deleted when the worker starts (and by
+# `python manage.py prune_db_task_results --min-age-days N`, e.g. from a Railway cron service).
+TASKS_RESULTS_DAYS = env_int("TASKS_RESULTS_DAYS", 14)
+
+# --- E-mail ------------------------------------------------------------------------------------
+# EMAIL_URL: smtp://user:password@host:port, smtp+tls:// for STARTTLS, smtp+ssl:// for TLS
+# (config/env.py). Without it, DEBUG prints mail to the console and production logs an error
+# for each message instead of sending it (plumbing/mail.py).
+SMTP = env_smtp("EMAIL_URL")
+EMAIL_TIMEOUT_SECONDS = env_int("EMAIL_TIMEOUT", 10)  # Django's default waits forever
+{%- if cookiecutter.django_version == "6.1" %}
+if SMTP:
+    MAILER = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {**SMTP, "timeout": EMAIL_TIMEOUT_SECONDS},
+    }
+elif DEBUG:
+    MAILER = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+else:
+    MAILER = {"BACKEND": "plumbing.mail.NotConfiguredBackend"}
+# Django 6.1's mail configuration (the EMAIL_* settings are deprecated).
+# https://docs.djangoproject.com/en/6.1/topics/email/
+MAILERS = {"default": MAILER}
+{%- else %}
+if SMTP:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT = SMTP["host"], SMTP["port"]
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = SMTP["username"], SMTP["password"]
+    EMAIL_USE_TLS, EMAIL_USE_SSL = SMTP["use_tls"], SMTP["use_ssl"]
+    EMAIL_TIMEOUT = EMAIL_TIMEOUT_SECONDS
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "plumbing.mail.NotConfiguredBackend"
+{%- endif %}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@{{ cookiecutter.domain_name }}")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Password-reset links expire after this many seconds (Django's default is 3 days).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
+# Where the reset e-mail points: your front end's page, with {uid} and {token} filled in.
+# Unset: the e-mail gives the uid and token to post to /api/auth/password-reset/confirm/.
+PASSWORD_RESET_URL = env("PASSWORD_RESET_URL")
 
 # --- Admin -------------------------------------------------------------------------------------
 ADMIN_URL = env("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"

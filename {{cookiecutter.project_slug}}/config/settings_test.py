@@ -1,5 +1,7 @@
 """Settings for the test suite: the production settings, with DEBUG forced off.
 
+Tasks run immediately and e-mail goes to pytest-django's outbox (django.core.mail.outbox).
+
 Tests check what production does, whatever DEBUG says in a local .env. A throwaway key is
 used only when none is set. DATABASE_URL is honoured: SQLite by default, PostgreSQL if set.
 """
@@ -7,6 +9,8 @@ used only when none is set. DATABASE_URL is honoured: SQLite by default, Postgre
 import os
 
 os.environ["DEBUG"] = "False"
+# Tasks run inside the request that enqueues them, unless TASKS_BACKEND says otherwise.
+os.environ.setdefault("TASKS_BACKEND", "immediate")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-key-" + "0123456789abcdef" * 4)
 
 from config.settings import *  # noqa: E402, F403

@@ -11,9 +11,11 @@ class PlumbingConfig(AppConfig):
         from django.contrib.auth.signals import user_login_failed
 
         from . import checks  # noqa: F401 - registers the project's system checks
+        from . import tasks
         from .ratelimit import count_failed_login
 
         user_login_failed.connect(count_failed_login, dispatch_uid="plumbing.count_failed_login")
+        tasks.connect()  # retry failed background tasks
 
 
 class ProjectStaticFilesConfig(StaticFilesConfig):

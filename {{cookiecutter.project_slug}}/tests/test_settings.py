@@ -94,6 +94,8 @@ def test_railway_without_a_database_refuses_to_start(load_settings, tmp_path):
     assert "error" not in load_settings({**railway, **on_volume}, ["DATABASES"])
     elsewhere = {**on_volume, "DATABASE_URL": "sqlite:///db.sqlite3"}
     assert "error" in load_settings({**railway, **elsewhere}, ["DATABASES"])
+
+
 def test_hsts_rollout_stages_and_their_deploy_check_silences(load_settings):
     names = [
         "SECURE_HSTS_SECONDS",
@@ -146,3 +148,48 @@ def test_no_manifest_and_no_unused_html_among_public_static_files(settings):
     collected = [path for finder in finders.get_finders() for path, _ in finder.list(ignore)]
     assert any(path.endswith("swagger-ui-bundle.js") for path in collected)
     assert not [path for path in collected if "oauth2-redirect" in path]
+
+
+MAILER = (
+    "import json\nfrom django.core import mail\n"
+    "c = mail.mailers.default if hasattr(mail, 'mailers') else mail.get_connection()\n"
+    "keys = ('host', 'port', 'username', 'password', 'use_tls', 'use_ssl', 'timeout')\n"
+    "print(json.dumps({'class': type(c).__name__, 'module': type(c).__module__,"
+    " **{k: getattr(c, k, None) for k in keys}}))"
+)
+
+
+def mailer(env):
+    result = run_django({"DJANGO_SECRET_KEY": "k" * 50, **env}, MAILER)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_email_url_configures_smtp_with_tls_and_decoded_credentials():
+    url = "smtp+tls://apikey:p%40ss%2Fword@smtp.example.com"
+    smtp = mailer({"DEBUG": "False", "EMAIL_URL": url})
+    assert smtp["module"] == "django.core.mail.backends.smtp"
+    assert (smtp["host"], smtp["port"], smtp["username"]) == ("smtp.example.com", 587, "apikey")
+    assert smtp["password"] == "p@ss/word"
+    assert smtp["use_tls"] is True and smtp["use_ssl"] is False and smtp["timeout"] == 10
+
+
+def test_without_email_url_debug_prints_and_production_says_what_is_missing():
+    assert mailer({"DEBUG": "True", "EMAIL_URL": ""})["module"].endswith("backends.console")
+    assert mailer({"DEBUG": "False", "EMAIL_URL": ""})["class"] == "NotConfiguredBackend"
+
+
+def test_bad_email_url_and_tasks_backend_are_clear_errors(load_settings):
+    bad_url = load_settings({"EMAIL_URL": "https://mail.example.com"}, ["DEBUG"])
+    assert "EMAIL_URL must start with smtp://" in bad_url["error"]
+    bad_backend = load_settings({"TASKS_BACKEND": "redis"}, ["DEBUG"])
+    assert "TASKS_BACKEND must be immediate or database, not 'redis'" in bad_backend["error"]
+
+
+def test_tasks_run_immediately_in_debug_and_queue_in_production(load_settings):
+    debug = load_settings({"DEBUG": "True", "TASKS_BACKEND": ""}, ["TASKS"])
+    production = load_settings(
+        {"DEBUG": "False", "TASKS_BACKEND": "", "DJANGO_SECRET_KEY": "k" * 50}, ["TASKS"]
+    )
+    assert debug["TASKS"]["default"]["BACKEND"].endswith("ImmediateBackend")
+    assert production["TASKS"]["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"

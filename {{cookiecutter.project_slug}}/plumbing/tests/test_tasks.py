@@ -1,0 +1,71 @@
+"""A failed task on the database backend is queued again, logged, and given up after
+TASKS_MAX_ATTEMPTS runs (plumbing/tasks.py), using django-tasks-db's own worker loop."""
+
+import logging
+import signal
+
+import pytest
+from django.core.management import call_command
+{%- if cookiecutter.django_version == "6.1" %}
+from django.tasks import TaskResultStatus, task
+{%- else %}
+from django_tasks import TaskResultStatus, task
+{%- endif %}
+
+pytestmark = pytest.mark.django_db
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+calls = []
+
+
+@task()
+def fails_twice():
+    calls.append(1)
+    if len(calls) <= 2:
+        raise ConnectionError("provider unavailable")
+    return len(calls)
+
+
+@pytest.fixture
+def run_once(settings, caplog):
+    """Enqueue fails_twice on the database backend, run db_worker until nothing is ready, and
+    return the refreshed result. Keeps pytest's own signal handlers."""
+    settings.TASKS = DATABASE_TASKS
+    settings.TASKS_RETRY_DELAY = 0
+    calls.clear()
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+
+    def run():
+        result = fails_twice.enqueue()
+        with caplog.at_level(logging.INFO):
+            call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+        result.refresh()
+        return result
+
+    yield run
+    for sig, handler in saved.items():
+        signal.signal(sig, handler)
+
+
+def test_failed_task_is_retried_until_it_succeeds(settings, run_once, caplog):
+    settings.TASKS_MAX_ATTEMPTS = 3
+    result = run_once()
+    assert result.status == TaskResultStatus.SUCCESSFUL
+    assert result.return_value == 3 and result.attempts == 3
+    retries = [r for r in caplog.records if r.name == "plumbing.tasks"]
+    assert [(r.levelname, r.attempt) for r in retries] == [("WARNING", 1), ("WARNING", 2)]
+    assert retries[0].error == "builtins.ConnectionError"
+
+
+def test_failed_task_is_given_up_after_max_attempts(settings, run_once, caplog):
+    settings.TASKS_MAX_ATTEMPTS = 2
+    result = run_once()
+    assert result.status == TaskResultStatus.FAILED and result.attempts == 2
+    gave_up = [r for r in caplog.records if r.name == "plumbing.tasks" and r.levelname == "ERROR"]
+    assert len(gave_up) == 1 and "giving up" in gave_up[0].getMessage()
+
+
+def test_retry_waits_before_the_next_run(settings, run_once):
+    settings.TASKS_RETRY_DELAY = 60
+    result = run_once()  # one failure, then the queue has nothing ready for a minute
+    assert result.status == TaskResultStatus.READY and result.attempts == 1
+    assert len(calls) == 1
