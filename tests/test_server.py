@@ -8,6 +8,9 @@ import pytest
 
 from helpers import HTTPS, RAILWAY_DOMAIN
 
+# The web server's own loggers (server.py: granian).
+SERVER_LOGGERS = ("_granian", "granian")
+
 pytestmark = pytest.mark.server
 
 
@@ -105,5 +108,5 @@ def test_head_gets_headers_without_a_body_and_no_server_warning(web):
     status, headers, body = web.http.request("HEAD", "/", HTTPS)
     assert status == 200 and body == b""
     assert int(headers["Content-Length"]) > 0  # the GET body's length
-    warnings = [r for r in web.log_records() if r["logger"].startswith("gunicorn") and r["level"] != "INFO"]
+    warnings = [r for r in web.log_records() if r["logger"].startswith(SERVER_LOGGERS) and r["level"] != "INFO"]
     assert not warnings, warnings
