@@ -5,9 +5,9 @@ contract: lengths come from the User model and from AUTH_PASSWORD_VALIDATORS.
 """
 
 from django.contrib.auth import get_user_model, password_validation
-from django.core.validators import RegexValidator
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from rest_framework import serializers
@@ -122,10 +122,6 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
             raise serializers.ValidationError({"new_password": list(error.messages)}) from None
         attrs["user"] = user
         return attrs
-
-
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField(read_only=True)
 
 
 class TokenSerializer(serializers.Serializer):

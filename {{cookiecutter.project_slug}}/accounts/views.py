@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from plumbing.ratelimit import login_lockout, ratelimit
+from plumbing.schema import DetailSerializer
 
 from .serializers import (
-    DetailSerializer,
     LoginSerializer,
     PasswordChangeSerializer,
     PasswordResetConfirmSerializer,

@@ -9,21 +9,18 @@ import logging
 
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.parsers import MultiPartParser
+from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from plumbing.media import STORAGE_ERRORS
+from plumbing.parsers import MultiPartParser
 from plumbing.ratelimit import ratelimit
+from plumbing.schema import DetailSerializer
 
 from .models import File
 from .serializers import FileDetailSerializer, FileSerializer, UploadSerializer
 
 logger = logging.getLogger(__name__)
-
-
-class DetailSerializer(serializers.Serializer):
-    detail = serializers.CharField()
 
 
 def error(description):

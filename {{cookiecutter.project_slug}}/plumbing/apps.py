@@ -10,8 +10,7 @@ class PlumbingConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_login_failed
 
-        from . import checks  # noqa: F401 - registers the project's system checks
-        from . import tasks
+        from . import checks, tasks  # noqa: F401 - importing checks registers them
         from .ratelimit import count_failed_login
 
         user_login_failed.connect(count_failed_login, dispatch_uid="plumbing.count_failed_login")

@@ -17,7 +17,6 @@ from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import RedisError
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Throttled
 from rest_framework.throttling import BaseThrottle
-from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
 
@@ -235,4 +234,7 @@ def exception_handler(exc, context):
             usage = None
         if usage is not None and usage["should_limit"]:
             exc = Throttled(wait=max(usage["time_left"], 1))
+    # Imported here: rest_framework.views loads DEFAULT_THROTTLE_CLASSES, which live in this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     return drf_exception_handler(exc, context)

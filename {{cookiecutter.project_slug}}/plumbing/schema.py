@@ -10,6 +10,7 @@ https://drf-spectacular.readthedocs.io/en/latest/customization.html
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
 # DRF's shape for every error except invalid fields: {"detail": "..."}.
@@ -27,6 +28,12 @@ RETRY_AFTER = {
     }
 }
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class DetailSerializer(serializers.Serializer):
+    """{"detail": "..."}: a message, for views that document one explicitly (schema "Detail")."""
+
+    detail = serializers.CharField(read_only=True)
 
 
 class AutoSchema(SpectacularAutoSchema):

@@ -1,5 +1,6 @@
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ def test_static_files_get_the_same_security_headers_and_no_cors(settings, tmp_pa
 
 
 def test_cookies_have_the_host_prefix_secure_and_no_domain(client):
-    response = client.get("/admin/login/", secure=True)
+    response = client.get(reverse("admin:login"), secure=True)
     cookie = response.cookies["__Host-csrftoken"]
     assert cookie["secure"] and cookie["httponly"] and cookie["path"] == "/"
     assert not cookie["domain"] and cookie["samesite"] == "Lax"
