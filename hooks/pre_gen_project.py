@@ -7,6 +7,10 @@ leaves nothing on disk.
 import keyword
 import re
 import sys
+from pathlib import Path
+
+# cookiecutter's copy of the template (absent under cruft, which bakes from its own clone).
+REPO_DIR = {{ cookiecutter.get("_repo_dir", "")|tojson }}
 
 # Modules the baked project imports or creates at its top level: a package with one of
 # these names would shadow it.
@@ -102,7 +106,9 @@ def main():
         errors.append(("project_name", "must not be empty"))
     problem = slug_error(answers["project_slug"])
     if problem:
-        errors.append(("project_slug", problem))
+        # The user may never have typed the slug: it is derived from project_name.
+        hint = " (derived from project_name unless given: set it with project_slug=NAME or at its prompt)"
+        errors.append(("project_slug", problem + hint))
     if not EMAIL_RE.match(answers["author_email"]):
         errors.append(("author_email", "must be an e-mail address such as you@example.com"))
     problem = domain_error(answers["domain_name"])
@@ -116,6 +122,11 @@ def main():
 
     for field, problem in errors:
         print(f"ERROR: {field} {answers[field]!r} {problem}.", file=sys.stderr)
+    if errors and REPO_DIR:
+        sys.path.insert(0, str(Path(REPO_DIR) / "hooks"))
+        from template_copy import remove_template_copy
+
+        remove_template_copy(REPO_DIR)
     return 1 if errors else 0
 
 

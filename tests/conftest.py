@@ -1,11 +1,14 @@
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from helpers import (
+    TEMPLATE_DIR,
     Server,
     VenvCache,
+    bake_template,
     create_database,
     deploy_copy,
     drop_database,
@@ -13,6 +16,15 @@ from helpers import (
     require_service,
     venv_env,
 )
+
+
+def pytest_configure(config):
+    """pytest-cookies bakes the template without its .venv (see helpers.bake_template)."""
+    if os.path.abspath(config.option.template) == str(TEMPLATE_DIR):
+        config.option.template = str(bake_template())
+    # pytest-cookies 0.7 renders the context itself before calling cookiecutter, outside the
+    # import path cookiecutter gives a template's local Jinja extensions (template_extensions.py).
+    sys.path.append(config.option.template)
 
 
 @pytest.fixture(scope="session")
