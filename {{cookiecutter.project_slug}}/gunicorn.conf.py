@@ -18,7 +18,8 @@ graceful_timeout = 25
 keepalive = 5
 # Recycle workers now and then so a slow leak cannot grow unbounded; the jitter keeps them
 # from all restarting at once. Each recycle leaves a worker's slot empty for about 250 ms
-# (docs/benchmarks.md): every 1000 requests cost a third of the throughput under load.
+# (the template repository's docs/benchmarks.md): every 1000 requests cost a third of the
+# throughput under load.
 max_requests = 10000
 max_requests_jitter = 1000
 # Load the app once in the master and fork workers from it: a recycled worker starts without

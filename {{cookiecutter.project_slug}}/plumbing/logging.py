@@ -53,7 +53,10 @@ def logging_config():
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "plumbing.logging.RequestIdFilter"}},
+        "filters": {
+            "request_id": {"()": "plumbing.logging.RequestIdFilter"},
+            "no_runserver_request_lines": {"()": "plumbing.logging.DropRunserverRequestLines"},
+        },
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
@@ -72,6 +75,14 @@ def logging_config():
             # Scanners send random Host headers: the request line already records the 400.
             # (A NullHandler: with no handler at all, logging's lastResort prints plain text.)
             "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
+            # runserver (development) logs each request too: keep only its other messages, such
+            # as "You're accessing the development server over HTTPS".
+            "django.server": {
+                "handlers": names,
+                "level": level,
+                "propagate": False,
+                "filters": ["no_runserver_request_lines"],
+            },
             "gunicorn.error": {"handlers": names, "level": level, "propagate": False},
             "gunicorn.access": {"handlers": ["null"], "propagate": False},
         },
@@ -85,3 +96,13 @@ class RequestIdFilter:
         if not hasattr(record, "request_id"):
             record.request_id = request_id_var.get()
         return True
+
+
+class DropRunserverRequestLines:
+    """Drop runserver's per-request lines: the request-log middleware already logs each request,
+    with its request id and duration. (http.server's log_request uses exactly this format.)"""
+
+    REQUEST_LINE = '"%s" %s %s'
+
+    def filter(self, record):
+        return record.msg != self.REQUEST_LINE
