@@ -76,16 +76,6 @@ def test_env_is_git_ignored(cookies):
     assert tracked.returncode == 1
 
 
-def test_next_steps_are_printed(tmp_path):
-    result = bake_cli(tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert f"    cd {tmp_path / 'my_api'}" in result.stdout.splitlines()
-    for command in ["python3 -m venv .venv", ".venv/bin/pip install -r requirements-dev.txt",
-                    ".venv/bin/pre-commit install", ".venv/bin/python manage.py runserver"]:
-        assert f"    {command}" in result.stdout.splitlines(), command
-    assert "Deploy to Railway" in result.stdout
-
-
 def git_out(project, *args):
     return subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=True).stdout.strip()
 

@@ -20,8 +20,10 @@ import os
 import queue
 import re
 import secrets
+import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -229,3 +231,65 @@ def test_baked_readme_local_walkthrough(cookies, venvs, tmp_path):
     requests = [line for line in server_log.read_text().splitlines() if "/api/auth/me/" in line]
     me_calls = scripts.count("/auth/me/")
     assert len(requests) == me_calls, "\n".join(requests)
+
+
+def bake_from_git_template(tmp_path, env):
+    """The template as a git repository (cruft clones it), and a project baked from it."""
+    template = tmp_path / "template"
+    shutil.copytree(bake_template(), template)
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "template v1"]):
+        subprocess.run(["git", *command], cwd=template, env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path / "out"),
+                    str(template)], env=env, check=True, capture_output=True, timeout=120)
+    return template, tmp_path / "out" / "my_api"
+
+
+def test_template_updates_with_cruft_from_a_venv(tmp_path):
+    """The baked README's cruft blocks, run as written (venv and pip install included) with an
+    empty HOME: link, commit; then a new template release arrives and `cruft update` applies it,
+    `cruft diff` is empty, and .env (secret key, local settings) is never touched."""
+    home = tmp_path / "home"
+    home.mkdir()
+    identity = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
+                "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "LANG": "C.UTF-8", "GIT_CONFIG_NOSYSTEM": "1",
+           **{key: value for key, value in os.environ.items() if key.startswith("PIP_")}}
+    template, project = bake_from_git_template(tmp_path, {**env, **identity})
+    dotenv = (project / ".env").read_text()
+    link, update = fenced_blocks(section((project / "README.md").read_text(), "## Template updates"))[:2]
+    assert link[0] == update[0] == "bash"
+    assert f"cruft link --no-input {template}" in link[1]
+
+    def bash(script):
+        result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=project, env=env,
+                                capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, f"{script}\n{result.stdout}\n{result.stderr}"
+        return result.stdout
+
+    bash(link[1])
+    assert json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]["project_name"] == "My API"
+    cruft = home / ".venvs" / "cruft" / "bin" / "cruft"
+    assert bash(f"{cruft} diff --exit-code") == ""
+
+    # A new release of the template changes a baked file.
+    example = template / "{{cookiecutter.project_slug}}" / ".env.example"
+    example.write_text(example.read_text() + "# NEW_SETTING=from the next release\n")
+    subprocess.run(["git", "commit", "-qam", "template v2"], cwd=template, env={**env, **identity}, check=True)
+    bash(update[1].replace("cruft update", "cruft update --skip-apply-ask"))
+    assert "# NEW_SETTING=from the next release" in (project / ".env.example").read_text()
+    assert (project / ".env").read_text() == dotenv
+    assert bash(f"{cruft} diff --exit-code") == ""
+
+
+def test_next_steps_message_gives_the_readme_commands(tmp_path):
+    """What the bake prints is what the baked README's walkthrough runs, for this path."""
+    result = subprocess.run([sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path),
+                             str(bake_template())], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "my_api"
+    printed = [line.strip() for line in result.stdout.splitlines() if line.startswith("    ")]
+    assert printed[0] == f"cd {project}"
+    readme_lines = {line.strip() for script, _ in walkthrough((project / "README.md").read_text())
+                    for line in script.splitlines()}
+    assert printed[1:] and set(printed[1:]) <= readme_lines, printed
+    assert '"Deploy to Railway"' in result.stdout and "## Deploy to Railway" in (project / "README.md").read_text()
