@@ -1,5 +1,6 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,22 @@ def pytest_configure(config):
     # pytest-cookies 0.7 renders the context itself before calling cookiecutter, outside the
     # import path cookiecutter gives a template's local Jinja extensions (template_extensions.py).
     sys.path.append(config.option.template)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bake_tmpdir(tmp_path_factory):
+    """TMPDIR inside pytest's own temporary tree: cookiecutter leaves an empty
+    cookiecutterXXXXXXXX directory behind for every bake (and its rendered hook scripts), which
+    pytest's retention of old runs then removes with the rest."""
+    path = tmp_path_factory.mktemp("tmpdir")
+    old = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = str(path), str(path)
+    yield path
+    if old[0] is None:
+        del os.environ["TMPDIR"]
+    else:
+        os.environ["TMPDIR"] = old[0]
+    tempfile.tempdir = old[1]
 
 
 @pytest.fixture(scope="session")
