@@ -161,3 +161,20 @@ def test_choices_and_booleans_are_cookiecutter_prompts():
     context = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
     assert context["python_version"] == ["3.13", "3.12", "3.11"]
     assert context["use_sentry"] is True and context["use_cors"] is True
+
+
+def test_a_rejected_bake_prints_the_command_to_bake_again(tmp_path):
+    """After a typo at the last of ten prompts the user edits one command, not ten answers."""
+    result = bake_cli(tmp_path / "out", "author_email=bob", "project_name=O'Reilly Shop",
+                      env=isolated_env(tmp_path))
+    assert result.returncode != 0
+    lines = result.stderr.splitlines()
+    assert lines[1].startswith("Nothing was written. To bake again without the prompts")
+    command = lines[2].strip().replace("author_email=bob", "author_email=bob@example.com")
+    assert command.startswith(f"cookiecutter --no-input -o {tmp_path / 'out'} ")
+    command = command.replace("cookiecutter", f"{sys.executable} -m cookiecutter", 1)
+    again = subprocess.run(["bash", "-c", command], env=isolated_env(tmp_path),
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stdout + again.stderr
+    answers = json.loads((tmp_path / "out" / "oreilly_shop" / ".cookiecutter.json").read_text())
+    assert answers["author_email"] == "bob@example.com" and answers["project_name"] == "O'Reilly Shop"
