@@ -33,7 +33,9 @@ def parent_argv():
     except OSError:
         pass
     try:
-        out = subprocess.run(["ps", "-o", "args=", "-p", str(ppid)], capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["ps", "-o", "args=", "-p", str(ppid)], capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.SubprocessError):
         return []
     return out.stdout.split()  # ps joins arguments with spaces: good enough for KEY=VALUE tokens
