@@ -1,16 +1,26 @@
-"""Finish the baked project: a local .env with a fresh secret key and admin path.
+"""Finish the baked project: a local .env with a fresh secret key and admin path, a git repository with a first
+commit, and the next commands to type (standard library only, no network).
 
-Standard library only, no network.
-
-Cookiecutter runs this with the generated project as the working directory.
+Cookiecutter runs this with the generated project as the working directory. cruft runs it too,
+into a throwaway directory it compares with the project: then only the files are made.
 """
 
 import os
 import re
 import secrets
+import shutil
 import string
+import subprocess
 import sys
 from pathlib import Path
+
+# cruft (template updates) adds the template's `_commit` to the context; plain cookiecutter does not.
+UNDER_CRUFT = bool({{ cookiecutter.get("_commit", "")|tojson }})
+AUTHOR_NAME = {{ cookiecutter.author_name|tojson }}
+AUTHOR_EMAIL = {{ cookiecutter.author_email|tojson }}
+# The branch the CI workflow runs on for pushes (.github/workflows/ci.yml).
+BRANCH = "main"
+GIT_LOCATION_VARIABLES = {"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"}
 
 # Letters, digits and punctuation that survive dotenv files and unquoted shell use:
 # no $ ' " \\ # ` ! whitespace, and nothing a shell treats as an operator.
@@ -68,31 +78,85 @@ OPTIONAL_FILES = {
 }
 
 
+def git(project, *args):
+    """Run git in the project, isolated from a GIT_DIR or GIT_WORK_TREE the caller may have set."""
+    env = {key: value for key, value in os.environ.items() if key not in GIT_LOCATION_VARIABLES}
+    return subprocess.run(
+        ["git", *args], cwd=project, env=env, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def init_git(project):
+    """A repository with everything committed on `main`, so `pre-commit install` works.
+
+    Returns a one-line note for the next-steps message, or "" when the commit was made. Global
+    git configuration is never changed: a missing author is set in this repository only.
+    """
+    if not shutil.which("git"):
+        return "git is not installed: run `git init` here before `pre-commit install`."
+    if git(project, "rev-parse", "--is-inside-work-tree").returncode == 0:
+        return "The project is inside an existing git repository: it was not made a repository of its own."
+    if git(project, "init", "-q").returncode != 0:
+        return "`git init` failed here: create the repository yourself before `pre-commit install`."
+    git(project, "symbolic-ref", "HEAD", f"refs/heads/{BRANCH}")
+    for key, value in (("user.name", AUTHOR_NAME), ("user.email", AUTHOR_EMAIL)):
+        if not git(project, "config", key).stdout.strip():
+            git(project, "config", "--local", key, value)
+    git(project, "add", "-A")
+    message = "Initial commit from the Django + DRF Railway template"
+    commit = git(project, "commit", "-q", "--no-verify", "-m", message)
+    if commit.returncode != 0:
+        reason = (commit.stderr.strip().splitlines() or ["unknown error"])[-1]
+        return f"git init done, but the first commit failed ({reason}): commit the files yourself."
+    return ""
+
+
+def shown_path(project):
+    """The project's path as the user's shell sees it: relative when below their directory."""
+    shell_dir = os.environ.get("PWD")
+    if shell_dir and project.is_relative_to(Path(shell_dir).resolve()):
+        return os.path.relpath(project, Path(shell_dir).resolve())
+    return str(project)
+
+
+def next_steps(project, git_note, admin_url):
+    """The commands of the baked README's "Run locally" section, for this project's path."""
+    location = shown_path(project)
+    repository = git_note or f"It is a git repository on {BRANCH} with a first commit."
+    lines = [f"{{ cookiecutter.project_name }} is ready in {location}", repository]
+    lines += [
+        "",
+        "Run it locally (.env already has DEBUG=True, a fresh secret key and SQLite):",
+        f"    cd {location}",
+        "    python3 -m venv .venv",
+        "    .venv/bin/pip install -r requirements-dev.txt",
+        "    .venv/bin/pre-commit install",
+        "    .venv/bin/python manage.py migrate",
+        "    .venv/bin/python manage.py runserver",
+        "",
+        "",
+        f"The admin is at http://127.0.0.1:8000/{admin_url} (DJANGO_ADMIN_URL in .env; set it on",
+        "Railway too, or the admin is at the guessable /admin/).",
+        'Then try the API with the curl examples in README.md ("Try the API"), and deploy with',
+        '"Deploy to Railway" in the same README.',
+    ]
+    return "\n".join(lines)
+
+
 def main():
-    project = Path.cwd()
+    project = Path.cwd().resolve()
     for relative, keep in OPTIONAL_FILES.items():
         if not keep:
             (project / relative).unlink()
+    if UNDER_CRUFT:
+        return 0
     example = (project / ".env.example").read_text(encoding="utf-8")
     admin_url = generate_admin_url()
     values = {"DJANGO_SECRET_KEY": generate_secret_key(), "DJANGO_ADMIN_URL": admin_url, **LOCAL_VALUES}
     write_private(project / ".env", render_env(example, values))
     ensure_ignored(project / ".gitignore")
-
-    print(
-        f"""
-{{ cookiecutter.project_name }} is ready in {project}
-
-Run it locally (a .env with DEBUG=True and a fresh secret key is already there):
-    cd {project.name}
-    python -m venv .venv && .venv/bin/pip install -r requirements-dev.txt
-    .venv/bin/python manage.py migrate && .venv/bin/python manage.py runserver
-
-The admin is at http://127.0.0.1:8000/{admin_url} (DJANGO_ADMIN_URL in .env).
-Deploy to Railway: see "Deploy to Railway" in {project.name}/README.md
-(set DJANGO_ADMIN_URL there too: without it the admin is at the guessable /admin/).
-"""
-    )
+    print("\n" + next_steps(project, init_git(project), admin_url) + "\n")
     return 0
 
 

@@ -4,9 +4,18 @@ A non-zero exit makes cookiecutter abort and remove what it started, so a bad an
 leaves nothing on disk.
 """
 
+import json
 import keyword
+import os
 import re
+import shlex
 import sys
+from pathlib import Path
+
+# cookiecutter's copy of the template (absent under cruft, which bakes from its own clone).
+REPO_DIR = {{ cookiecutter.get("_repo_dir", "")|tojson }}
+# Every answer and cookiecutter's own keys (_template, _output_dir...), for the re-run hint.
+CONTEXT = json.loads({{ cookiecutter|tojson|tojson }})
 
 # Modules the baked project imports or creates at its top level: a package with one of
 # these names would shadow it.
@@ -109,6 +118,21 @@ def timezone_error(name):
     return None
 
 
+def rerun_command(context):
+    """The command that bakes again with these answers and no prompts, ready to edit."""
+    parts = ["cookiecutter", "--no-input"]
+    output_dir = context.get("_output_dir")
+    if output_dir and output_dir != os.environ.get("PWD"):
+        parts += ["-o", output_dir]
+    parts.append(context.get("_template") or "TEMPLATE")
+    for key, value in context.items():
+        if not key.startswith("_"):
+            if isinstance(value, bool):
+                value = "yes" if value else "no"
+            parts.append(f"{key}={value}")
+    return " ".join(shlex.quote(part) for part in parts)
+
+
 def main():
     # tojson renders each answer as a valid string literal whatever characters it holds.
     answers = {
@@ -131,7 +155,9 @@ def main():
         errors.append(("project_name", "must not be empty"))
     problem = slug_error(answers["project_slug"])
     if problem:
-        errors.append(("project_slug", problem))
+        # The user may never have typed the slug: it is derived from project_name.
+        hint = " (derived from project_name unless given: set it with project_slug=NAME or at its prompt)"
+        errors.append(("project_slug", problem + hint))
     if not EMAIL_RE.match(answers["author_email"]):
         errors.append(("author_email", "must be an e-mail address such as you@example.com"))
     problem = domain_error(answers["domain_name"])
@@ -148,6 +174,15 @@ def main():
 
     for field, problem in errors:
         print(f"ERROR: {field} {answers[field]!r} {problem}.", file=sys.stderr)
+    if errors:
+        print(f"Nothing was written. To bake again without the prompts, fix the value above in:\n"
+              f"    {rerun_command({**{key: CONTEXT[key] for key in answers}, **CONTEXT})}",
+              file=sys.stderr)
+    if errors and REPO_DIR:
+        sys.path.insert(0, str(Path(REPO_DIR) / "hooks"))
+        from template_copy import remove_template_copy
+
+        remove_template_copy(REPO_DIR)
     return 1 if errors else 0
 
 

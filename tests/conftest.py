@@ -1,11 +1,15 @@
 import os
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from helpers import (
+    TEMPLATE_DIR,
     Server,
     VenvCache,
+    bake_template,
     create_database,
     deploy_copy,
     drop_database,
@@ -13,6 +17,31 @@ from helpers import (
     require_service,
     venv_env,
 )
+
+
+def pytest_configure(config):
+    """pytest-cookies bakes the template without its .venv (see helpers.bake_template)."""
+    if os.path.abspath(config.option.template) == str(TEMPLATE_DIR):
+        config.option.template = str(bake_template())
+    # pytest-cookies 0.7 renders the context itself before calling cookiecutter, outside the
+    # import path cookiecutter gives a template's local Jinja extensions (template_extensions.py).
+    sys.path.append(config.option.template)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bake_tmpdir(tmp_path_factory):
+    """TMPDIR inside pytest's own temporary tree: cookiecutter leaves an empty
+    cookiecutterXXXXXXXX directory behind for every bake (and its rendered hook scripts), which
+    pytest's retention of old runs then removes with the rest."""
+    path = tmp_path_factory.mktemp("tmpdir")
+    old = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = str(path), str(path)
+    yield path
+    if old[0] is None:
+        del os.environ["TMPDIR"]
+    else:
+        os.environ["TMPDIR"] = old[0]
+    tempfile.tempdir = old[1]
 
 
 @pytest.fixture(scope="session")

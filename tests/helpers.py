@@ -1,5 +1,6 @@
 """Shared machinery for the template tests: baking, baked-project venvs, running the Procfile."""
 
+import atexit
 import hashlib
 import json
 import os
@@ -10,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +21,10 @@ from pathlib import Path
 import pytest
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+# What a bake never needs: cookiecutter copies the whole template for every bake (the template
+# has a pre-prompt hook), so a local .venv would cost seconds and hundreds of MB per bake.
+NOT_TEMPLATE = shutil.ignore_patterns(".venv", ".git", "__pycache__", ".pytest_cache", "node_modules", "*.pyc")
+_bake_template = []
 PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
 IN_CI = bool(os.environ.get("CI"))
 
@@ -27,6 +33,19 @@ RAILWAY_DOMAIN = "my-api-production.up.railway.app"
 HTTPS = {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https"}  # as Railway's edge forwards
 PROBE = {"Host": "healthcheck.railway.app"}  # Railway's health probe (plain HTTP)
 PASSWORD = "a-long-enough-passphrase"
+
+
+def bake_template():
+    """The template as a user's clone has it (no venv, caches or .git), copied once per session.
+
+    Tests bake from this copy, through pytest-cookies (conftest sets its --template) or the CLI.
+    """
+    if not _bake_template:
+        copy = Path(tempfile.mkdtemp(prefix="template-")) / TEMPLATE_DIR.name
+        shutil.copytree(TEMPLATE_DIR, copy, ignore=NOT_TEMPLATE)
+        atexit.register(shutil.rmtree, copy.parent, True)
+        _bake_template.append(copy)
+    return _bake_template[0]
 
 
 def production_env(**extra):

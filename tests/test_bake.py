@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import TEMPLATE_DIR
+from helpers import bake_template
 
 OPTION_COMBINATIONS = [
     {"use_sentry": sentry, "use_cors": cors}
@@ -86,10 +86,26 @@ def test_slug_derived_from_name_and_custom_answers(cookies):
     assert '"api.acme.io"' in settings and 'TIME_ZONE = "Europe/Paris"' in settings
 
 
+@pytest.mark.parametrize(
+    "name, slug",
+    [("My-API v2.0", "my_api_v2_0"), ("Café API", "cafe_api"), ("O'Reilly Shop", "oreilly_shop"),
+     ("Déjà Vu — Orders", "deja_vu_orders"), ("2fast API", "app_2fast_api")],
+)
+def test_slug_is_cleaned_from_real_project_names(cookies, name, slug):
+    result = cookies.bake(extra_context={"project_name": name})
+    assert result.exit_code == 0, result.exception
+    project = Path(result.project_path)
+    assert project.name == slug
+    assert json.loads((project / ".cookiecutter.json").read_text())["project_slug"] == slug
+    assert f'name = "{slug}"' in (project / "pyproject.toml").read_text()
+    assert (project / "README.md").read_text().startswith(f"# {name}\n")
+    assert_fully_rendered(project)
+
+
 @pytest.mark.parametrize("answer, expected", [("no", False), ("yes", True), ("false", False), ("true", True)])
 def test_command_line_booleans(tmp_path, answer, expected):
     subprocess.run(
-        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), str(TEMPLATE_DIR),
+        [sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(tmp_path), str(bake_template()),
          f"use_sentry={answer}", f"use_cors={answer}"],
         check=True, capture_output=True, text=True,
     )

@@ -34,8 +34,9 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set. Production needs a long random key: generate one with "
-            "python -c 'import secrets; print(secrets.token_urlsafe(50))' and set it as a variable."
+            "DJANGO_SECRET_KEY is not set. Production needs a long random key: generate one with"
+            " python3 -c 'import secrets; print(secrets.token_urlsafe(50))' and set it as a"
+            " variable."
         )
     SECRET_KEY = get_random_secret_key()  # DEBUG only: a new key each start, never stored
 
@@ -133,8 +134,8 @@ TEMPLATES = [
 ]
 
 # --- Database ----------------------------------------------------------------------------------
-# DATABASE_URL unset or empty: SQLite in the project folder. On Railway reference the plugin's
-# URL ({% raw %}${{Postgres.DATABASE_URL}}{% endraw %}). https://github.com/jazzband/dj-database-url
+# DATABASE_URL unset or empty: SQLite in the project folder. On Railway reference the database
+# service's URL ({% raw %}${{Postgres.DATABASE_URL}}{% endraw %}). https://github.com/jazzband/dj-database-url
 DATABASE_URL = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)

@@ -56,6 +56,7 @@ def logging_config():
         "filters": {
             "request_id": {"()": "plumbing.logging.RequestIdFilter"},
             "granian_notes": {"()": "plumbing.logging.GranianNotesFilter"},
+            "no_runserver_request_lines": {"()": "plumbing.logging.DropRunserverRequestLines"},
         },
         "formatters": {
             "json": {
@@ -83,6 +84,14 @@ def logging_config():
                 "filters": ["granian_notes"],
             },
             "granian.access": {"handlers": ["null"], "propagate": False},
+            # runserver (development) logs each request too: keep only its other messages, such
+            # as "You're accessing the development server over HTTPS".
+            "django.server": {
+                "handlers": names,
+                "level": level,
+                "propagate": False,
+                "filters": ["no_runserver_request_lines"],
+            },
         },
     }
 
@@ -108,3 +117,11 @@ class GranianNotesFilter:
 
     def filter(self, record):
         return not record.getMessage().startswith(self.NOTES)
+class DropRunserverRequestLines:
+    """Drop runserver's per-request lines: the request-log middleware already logs each request,
+    with its request id and duration. (http.server's log_request uses exactly this format.)"""
+
+    REQUEST_LINE = '"%s" %s %s'
+
+    def filter(self, record):
+        return record.msg != self.REQUEST_LINE

@@ -1,9 +1,11 @@
 """Static files storage: WhiteNoise's, with Brotli at quality 9 instead of 11.
 
-collectstatic runs at every container start (Procfile). Measured in docs/benchmarks.md:
+collectstatic runs at every container start (Procfile). Measured by the template's benchmark
+(docs/benchmarks.md in the template repository, not in this project):
 quality 11 spent 5 of collectstatic's 7.5 s; quality 9 compresses the largest file (Swagger
 UI, 1.5 MB) 17x faster, 9% larger than quality 11 and still 11% smaller than gzip -9.
-Hashed files are cached by browsers for a year, so the extra bytes are paid once per visitor.
+Hashed files are sent with a ten-year immutable max-age (WhiteNoise's), so the extra bytes are
+paid once per visitor.
 
 The manifest (staticfiles.json, the name of every static file) is written next to STATIC_ROOT
 rather than in it: WhiteNoise serves everything in STATIC_ROOT.
