@@ -197,7 +197,7 @@ X_FRAME_OPTIONS = "DENY"
 # Larger request bodies get 413 (RequestSizeLimitMiddleware); Django's default, made explicit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # JSON bodies have a lower limit (413 above it): parsing 2.5 MB of `[]` grew a worker by 76 MB,
-# 256 KB by 6 MB (plumbing/parsers.py). Raise it for an endpoint that takes bulk JSON.
+# 256 KB by 12 MB (plumbing/parsers.py). Raise it if your API takes bulk JSON.
 API_JSON_MAX_SIZE = env_int("API_JSON_MAX_SIZE", 262_144)
 # Read by CrossOriginResourcePolicyMiddleware: other sites may not embed our responses.
 CROSS_ORIGIN_RESOURCE_POLICY = "same-origin"
