@@ -32,7 +32,14 @@ def test_deploy_checks_pass_with_production_variables(deployed):
     project, venv = deployed
     result = run(["python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"], project,
                  venv_env(venv, production_env(**ADMIN_URL)))
-    # Only django-ratelimit's "backend not in my list" warning, for the atomic database store.
+    # django-ratelimit's "backend not in my list" warning, for the atomic database store, and
+    # the HSTS includeSubDomains/preload warnings while those later rollout stages are off.
+    assert "no issues (3 silenced)" in result.stdout
+    final_stage = production_env(
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="true", SECURE_HSTS_PRELOAD="true", **ADMIN_URL
+    )
+    result = run(["python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"], project,
+                 venv_env(venv, final_stage))
     assert "no issues (1 silenced)" in result.stdout
 
 

@@ -343,7 +343,7 @@ CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}
 # Larger bodies get 413 JSON before they are read; Django's default, made explicit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # JSON bodies have a lower limit (413 above it): parsing 2.5 MB of `[]` grew a worker by 76 MB,
-# 256 KB by 6 MB (plumbing/parsers.py). Raise it for an endpoint that takes bulk JSON.
+# 256 KB by 12 MB (plumbing/parsers.py). Raise it if your API takes bulk JSON.
 API_JSON_MAX_SIZE = env_int("API_JSON_MAX_SIZE", 262_144)
 # Largest file upload: multipart/form-data bodies may be this big (plus 64 KiB of form overhead).
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 10_485_760)
