@@ -1,3 +1,5 @@
+"""The accounts app: the user model and the auth API (yours to change)."""
+
 from django.apps import AppConfig
 
 

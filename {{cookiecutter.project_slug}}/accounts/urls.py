@@ -1,3 +1,5 @@
+"""Auth API routes, included under api/auth/ by config/urls.py."""
+
 from django.urls import path
 
 from . import views
