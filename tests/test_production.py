@@ -52,9 +52,11 @@ def test_web_command_migrates_and_serves_on_a_fresh_postgres_database(server_fac
     assert api(server, "GET", "/api/auth/me/", token=token)[0] == 200
 
 
-def test_baked_test_suite_passes_on_postgres(default_project, default_venv, postgres_database):
-    env = venv_env(default_venv, production_env(DATABASE_URL=postgres_database, DATABASE_SSL_REQUIRE="false"))
-    result = run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--create-db"], default_project, env)
+@pytest.mark.parametrize("django_version", ["5.2", "6.1"])
+def test_baked_test_suite_passes_on_postgres(default_project, default_venv, variant, postgres_database, django_version):
+    project, venv = (default_project, default_venv) if django_version == "5.2" else variant(django_version=django_version)
+    env = venv_env(venv, production_env(DATABASE_URL=postgres_database, DATABASE_SSL_REQUIRE="false"))
+    result = run(["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--create-db"], project, env)
     assert " passed" in result.stdout and " failed" not in result.stdout and " skipped" not in result.stdout
 
 

@@ -6,13 +6,15 @@ import signal
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 {%- if cookiecutter.django_version == "6.1" %}
 from django.tasks import TaskResultStatus, task
 {%- else %}
 from django_tasks import TaskResultStatus, task
 {%- endif %}
 
-pytestmark = pytest.mark.django_db
+# Real transactions: db_worker closes connections that are inside one (as a test's would be).
+pytestmark = pytest.mark.django_db(transaction=True)
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 calls = []
 
@@ -69,3 +71,9 @@ def test_retry_waits_before_the_next_run(settings, run_once):
     result = run_once()  # one failure, then the queue has nothing ready for a minute
     assert result.status == TaskResultStatus.READY and result.attempts == 1
     assert len(calls) == 1
+
+
+def test_worker_refuses_to_start_when_tasks_run_immediately(settings):
+    settings.TASKS_BACKEND = "immediate"
+    with pytest.raises(CommandError, match="Set TASKS_BACKEND=database"):
+        call_command("worker")

@@ -15,6 +15,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+{%- if cookiecutter.django_version == "6.1" %}
+from django.tasks import task_backends
+{%- else %}
+from django_tasks import task_backends
+{%- endif %}
+from django_tasks_db import DatabaseBackend
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +42,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, migration_timeout, verbosity, **options):
+        if not isinstance(task_backends["default"], DatabaseBackend):
+            raise CommandError(
+                f"TASKS_BACKEND is {settings.TASKS_BACKEND}: tasks run inside the requests that "
+                "enqueue them, so a worker has nothing to do. Set TASKS_BACKEND=database."
+            )
         deadline = time.monotonic() + migration_timeout
         while pending_migrations():
             if time.monotonic() > deadline:
