@@ -76,6 +76,10 @@ def logging_config():
             # Scanners send random Host headers: the request line already records the 400.
             # (A NullHandler: with no handler at all, logging's lastResort prints plain text.)
             "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
+            # The same for forms over Django's field and file limits (400), which Django logs
+            # as an ERROR with a traceback. The API's parsers answer them as 400 JSON.
+            "django.security.TooManyFieldsSent": {"handlers": ["null"], "propagate": False},
+            "django.security.TooManyFilesSent": {"handlers": ["null"], "propagate": False},
             # granian's own messages (start, stop, worker respawns); the app logs requests.
             "_granian": {
                 "handlers": names,
