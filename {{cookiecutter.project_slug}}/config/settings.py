@@ -342,9 +342,10 @@ CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}
 # before Django runs; over a limit the answer is 413/408 JSON (README, "Web server").
 # Larger bodies get 413 JSON before they are read; Django's default, made explicit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-# JSON bodies have a lower limit (413 above it): parsing 2.5 MB of `[]` grew a worker by 76 MB,
-# 256 KB by 12 MB (plumbing/parsers.py). Raise it if your API takes bulk JSON.
-API_JSON_MAX_SIZE = env_int("API_JSON_MAX_SIZE", 262_144)
+# JSON bodies: bytes, and values (arrays, objects, keys, items) counted before parsing, since
+# parsing costs memory per value: 2.5 MB of `[]` grew a worker by 76 MB (plumbing/parsers.py).
+API_JSON_MAX_SIZE = env_int("API_JSON_MAX_SIZE", DATA_UPLOAD_MAX_MEMORY_SIZE)
+API_JSON_MAX_VALUES = env_int("API_JSON_MAX_VALUES", 200_000)
 # Largest file upload: multipart/form-data bodies may be this big (plus 64 KiB of form overhead).
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 10_485_760)
 # Seconds a whole body may take to arrive (then 408): 2 MB at 20 KB/s, a phone on 3G, fits.

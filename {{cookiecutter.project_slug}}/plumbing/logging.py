@@ -121,6 +121,8 @@ class GranianNotesFilter:
 
     def filter(self, record):
         return not record.getMessage().startswith(self.NOTES)
+
+
 class DropRunserverRequestLines:
     """Drop runserver's per-request lines: the request-log middleware already logs each request,
     with its request id and duration. (http.server's log_request uses exactly this format.)"""
