@@ -202,17 +202,19 @@ def upload_head(token, content_type, length):
 
 
 def test_oversize_is_413_json_before_the_body_is_sent(s3web):
-    """Only the headers go out: the 413 comes from Content-Length alone, nothing is read."""
+    """Only the headers go out: the 413 comes from Content-Length alone, nothing is read. The
+    limit of a multipart body is MAX_UPLOAD_SIZE plus 64 KiB for the form around the file."""
     token = signup(s3web)
     _, content_type = multipart(b"")
+    limit = 10 * 1024 * 1024 + 64 * 1024
     with socket.create_connection(("127.0.0.1", s3web.port), timeout=10) as sock:
-        sock.sendall(upload_head(token, content_type, 10 * 1024 * 1024 + 1).encode())
+        sock.sendall(upload_head(token, content_type, limit + 1).encode())
         response = http.client.HTTPResponse(sock)
         response.begin()
         assert response.status == 413
         assert response.headers["Content-Type"] == "application/json"
         body = json.loads(response.read())
-    assert body == {"detail": "Request body too large: the limit is 10485760 bytes."}
+    assert body == {"detail": f"Request body too large: the limit is {limit} bytes."}
 
 
 def test_wrong_type_is_415_and_nothing_is_stored(s3web, moto, bucket):

@@ -21,7 +21,11 @@ FUZZ_SECONDS = 60  # per database; CI runs both
 # validation behind them never reached. 429 itself is proven in test_ratelimit.py.
 UNLIMITED = {
     name: "100000/m"
-    for name in ("RATELIMIT_LOGIN", "RATELIMIT_SIGNUP", "RATELIMIT_PASSWORD_CHANGE", "THROTTLE_ANON", "THROTTLE_USER")
+    for name in (
+        "RATELIMIT_LOGIN", "RATELIMIT_LOGIN_ACCOUNT", "RATELIMIT_SIGNUP", "RATELIMIT_PASSWORD_CHANGE",
+        "RATELIMIT_PASSWORD_RESET", "RATELIMIT_PASSWORD_RESET_EMAIL", "RATELIMIT_PASSWORD_RESET_CONFIRM",
+        "RATELIMIT_UPLOAD", "THROTTLE_ANON", "THROTTLE_USER",
+    )
 }
 
 

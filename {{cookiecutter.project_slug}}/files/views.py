@@ -60,7 +60,6 @@ class FileViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         request={"multipart/form-data": UploadSerializer},
         responses={
             201: FileDetailSerializer,
-            400: error("No file, or an empty one."),
             413: error("Over MAX_UPLOAD_SIZE bytes."),
             415: error("Type (read from the bytes) not in UPLOAD_ALLOWED_TYPES."),
             429: error("Too many uploads; see Retry-After."),

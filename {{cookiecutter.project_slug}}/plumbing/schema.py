@@ -81,6 +81,8 @@ class AutoSchema(SpectacularAutoSchema):
             responses["403"] = ("Not allowed to do this.", error, None)
         if "{" in self.path:
             responses["404"] = ("Not found.", error, None)
+        elif self.method == "GET" and self._is_list_view() and getattr(view, "paginator", None):
+            responses["404"] = ("No such page: `page` is past the last one.", error, None)
         if view.get_throttles() or rate_limit:
             responses["429"] = (
                 "Too many requests: retry after Retry-After seconds.",
