@@ -128,13 +128,18 @@ class Shell:
         return text
 
     def close(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)  # the shell's group: bash and runserver
+        """Stop the shell's whole group: bash and the runserver it started in the background,
+        which outlives bash when a failing block has already ended the shell (set -e)."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                break  # nothing left in the group
             try:
                 self.process.wait(timeout=20)
+                time.sleep(0.5)  # runserver's autoreloader child may take a moment after bash
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+                continue
 
 
 def walkthrough(markdown):
