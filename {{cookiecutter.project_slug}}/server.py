@@ -32,7 +32,7 @@ SHUTDOWN_TIMEOUT = env_int("WEB_SHUTDOWN_TIMEOUT", 25)
 
 
 def application():
-    """Each worker process's app: Django behind the body reader and the thread gate."""
+    """Each worker process's app: Django behind the body reader, on WEB_THREADS threads."""
     from config.wsgi import application as django_application
     from plumbing.bodies import BufferedBodies
 

@@ -375,7 +375,7 @@ REST_FRAMEWORK = {
     # client address's limit: DRF checks credentials before throttles, so they never would.
     "EXCEPTION_HANDLER": "plumbing.ratelimit.exception_handler",
     # List endpoints answer {count, next, previous, results}, PAGE_SIZE items a page.
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "plumbing.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     # A backstop for every API view, on the same atomic store as the per-view limits below.
     "DEFAULT_THROTTLE_CLASSES": [

@@ -69,8 +69,13 @@ class FileDetailSerializer(FileSerializer):
         return request.build_absolute_uri(url) if request else url
 
 
+@extend_schema_field({"type": "string", "format": "binary", "minLength": 1})
+class NonEmptyFileField(serializers.FileField):
+    """DRF's FileField, which refuses an empty file, with a schema that says so."""
+
+
 class UploadSerializer(serializers.Serializer):
-    file = serializers.FileField(
+    file = NonEmptyFileField(
         help_text="The file (multipart/form-data). Size and type limits: MAX_UPLOAD_SIZE, "
         "UPLOAD_ALLOWED_TYPES; the type is read from the bytes."
     )

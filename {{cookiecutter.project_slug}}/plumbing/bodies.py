@@ -5,8 +5,10 @@ attacker sending a byte a second) would hold a Django thread for as long as its 
 arrive. granian (server.py) calls the WSGI app as soon as the headers are in and streams
 `wsgi.input`; BufferedBodies reads that stream on a reader thread (granian releases the GIL
 while it waits) into memory, or into a temporary file past FILE_UPLOAD_MAX_MEMORY_SIZE, and only
-then lets the request into Django, at most WEB_THREADS requests at a time per process, in
-arrival order. Slow clients cost an idle thread and their bytes, never a thread that runs Django.
+then hands the request to Django, which runs on WEB_THREADS threads per process, in arrival
+order. Slow clients cost an idle thread and their bytes, never a thread that runs Django. And
+since Django keeps a database connection per thread, a process holds at most WEB_THREADS of
+them, however many of granian's threads are waiting on clients.
 
 Limits, checked here because nothing earlier does (granian has no body limit or body timeout):
 - size (body_limit): DATA_UPLOAD_MAX_MEMORY_SIZE, or for multipart/form-data (file uploads)
@@ -26,7 +28,7 @@ the worker (its docs ask for a buffering proxy), granian streams them, and neith
 import io
 import tempfile
 import threading
-from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 
@@ -53,7 +55,10 @@ def declared_length(environ):
 
 
 class BufferedBodies:
-    """WSGI wrapper: read the body (within its limits) first, then run the app `threads` at a time.
+    """WSGI wrapper: read the body (within its limits) first, then run the app on one of
+    `threads` threads, in arrival order (the executor's queue is first in, first out: with a
+    plain semaphore a newly arriving thread could overtake a waiting one, and under load some
+    requests waited many turns, a p99 of seconds where the median is milliseconds).
 
     At most `readers` bodies are read at once per process (including readers still waiting on
     clients that stopped sending); past that a request with a body is answered 503.
@@ -61,7 +66,7 @@ class BufferedBodies:
 
     def __init__(self, app, threads, readers):
         self.app = app
-        self.gate = FifoGate(threads)
+        self.django = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="django")
         self.readers = threading.BoundedSemaphore(readers)
         self.timeout = settings.REQUEST_BODY_TIMEOUT
 
@@ -73,8 +78,7 @@ class BufferedBodies:
             if error:
                 environ[BODY_ERROR] = error
                 environ["wsgi.input"] = io.BytesIO()
-        with self.gate:
-            return self.app(environ, start_response)
+        return self.django.submit(self.app, environ, start_response).result()
 
     def buffer(self, environ, length, chunked):
         """Replace wsgi.input with the whole body; return an error name instead if it cannot be."""
@@ -137,35 +141,3 @@ class Reader:
             if self.done.is_set():
                 self.spool.close()
 
-
-class FifoGate:
-    """A semaphore that admits waiters in arrival order.
-
-    With threading.Semaphore a newly arriving thread can overtake one that was already woken,
-    which then waits again at the back: under load some requests wait many turns (a p99 of
-    seconds where the median is milliseconds). Here a freed slot goes straight to the longest
-    waiter.
-    """
-
-    def __init__(self, slots):
-        self.free = slots
-        self.lock = threading.Lock()
-        self.waiters = deque()
-
-    def __enter__(self):
-        with self.lock:
-            if self.free and not self.waiters:
-                self.free -= 1
-                return self
-            turn = threading.Lock()
-            turn.acquire()
-            self.waiters.append(turn)
-        turn.acquire()  # released by the request that hands its slot to this one
-        return self
-
-    def __exit__(self, *exc):
-        with self.lock:
-            if self.waiters:
-                self.waiters.popleft().release()
-            else:
-                self.free += 1

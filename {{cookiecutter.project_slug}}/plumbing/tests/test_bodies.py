@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from plumbing.bodies import BODY_ERROR, BUSY, TIMEOUT, TOO_LARGE, BufferedBodies, FifoGate
+from plumbing.bodies import BODY_ERROR, BUSY, TIMEOUT, TOO_LARGE, BufferedBodies
 
 
 class Stream:
@@ -87,25 +87,30 @@ def test_no_reader_left_means_busy():
     assert environ[BODY_ERROR] == BUSY
 
 
-def enter_and_leave(gate, order, index):
-    with gate:
-        order.append(index)
+def test_django_runs_on_its_threads_only_in_arrival_order():
+    """Django's database connections are per thread: whatever thread granian calls in on, the app
+    runs on one of `threads` threads, so a process holds at most that many connections."""
+    release, order, threads_seen = threading.Event(), [], set()
 
+    def app(environ, start_response):
+        threads_seen.add(threading.get_ident())
+        if environ["index"] == 0:
+            release.wait(5)  # holds the only thread while the others queue up
+        order.append(environ["index"])
+        return []
 
-def test_gate_admits_waiters_in_arrival_order():
-    gate = FifoGate(1)
-    order = []
-    gate.__enter__()
-    threads = []
-    for index in range(5):
-        thread = threading.Thread(target=lambda i=index: enter_and_leave(gate, order, i))
-        thread.start()
-        threads.append(thread)
+    wrapper = BufferedBodies(app, threads=1, readers=4)
+    callers = []
+    for index in range(6):
+        caller = threading.Thread(target=wrapper, args=({"index": index}, None))
+        caller.start()
+        callers.append(caller)
         time.sleep(0.05)  # each is waiting before the next arrives
-    gate.__exit__()
-    for thread in threads:
-        thread.join(timeout=5)
-    assert order == [0, 1, 2, 3, 4]
+    release.set()
+    for caller in callers:
+        caller.join(timeout=5)
+    assert order == [0, 1, 2, 3, 4, 5]
+    assert len(threads_seen) == 1 and threading.get_ident() not in threads_seen
 
 
 @pytest.mark.parametrize(
