@@ -7,13 +7,22 @@ memory, not the threads that serve everyone else. Why granian over gunicorn, and
 measured: the README's "Web server" section. https://github.com/emmett-framework/granian
 """
 
-from granian import Granian
-from granian.constants import HTTPModes, Interfaces
-from granian.http import HTTP1Settings
-from granian.log import LogLevels
+import os
 
-from config.env import env, env_int
-from plumbing.logging import logging_config
+# granian's own allocator (jemalloc, read at granian's import) keeps a cache per thread; each
+# thread that holds a request then costs about 130 KB more: 7-17 MB per process after 100
+# connections of load, for no throughput loss beyond our noise (measured in the template's
+# docs/benchmarks-notes.md). Set the variable yourself to override.
+# https://jemalloc.net/jemalloc.3.html#opt.tcache
+os.environ.setdefault("_RJEM_MALLOC_CONF", "tcache:false")
+
+from granian import Granian  # noqa: E402
+from granian.constants import HTTPModes, Interfaces  # noqa: E402
+from granian.http import HTTP1Settings  # noqa: E402
+from granian.log import LogLevels  # noqa: E402
+
+from config.env import env, env_int  # noqa: E402
+from plumbing.logging import logging_config  # noqa: E402
 
 PORT = env_int("PORT", 8000)
 # Processes, one per core Railway gives the service.
