@@ -30,7 +30,10 @@ WORKERS = env_int("WEB_CONCURRENCY", 2)
 # Threads per process running Django at once (more only helps while views wait on the network).
 THREADS = env_int("WEB_THREADS", 4)
 # Requests per process that may be receiving their bodies at once, each on an idle thread.
-SLOW_CLIENTS = env_int("WEB_SLOW_CLIENTS", 200)
+# With WEB_THREADS it caps the threads a process runs, so its memory under load (~0.25 MB a
+# thread): 64 holds the template's test of 50 slow bodies + 2 slow uploads even if one process
+# takes them all (the template's docs/benchmarks-notes.md).
+SLOW_CLIENTS = env_int("WEB_SLOW_CLIENTS", 64)
 # Seconds a client has to send the request line and headers (Railway's edge sends them at once).
 HEADER_TIMEOUT = env_int("WEB_HEADER_TIMEOUT", 10)
 # MiB: a process above this for two samples 30 s apart is replaced once its requests finish.
