@@ -7,13 +7,22 @@ memory, not the threads that serve everyone else. Why granian over gunicorn, and
 measured: the README's "Web server" section. https://github.com/emmett-framework/granian
 """
 
-from granian import Granian
-from granian.constants import HTTPModes, Interfaces
-from granian.http import HTTP1Settings
-from granian.log import LogLevels
+import os
 
-from config.env import env, env_int
-from plumbing.logging import logging_config
+# granian's own allocator (jemalloc, read at granian's import) keeps a cache per thread; each
+# thread that holds a request then costs about 130 KB more: 7-17 MB per process after 100
+# connections of load, for no throughput loss beyond our noise (measured in the template's
+# docs/benchmarks-notes.md). Set the variable yourself to override.
+# https://jemalloc.net/jemalloc.3.html#opt.tcache
+os.environ.setdefault("_RJEM_MALLOC_CONF", "tcache:false")
+
+from granian import Granian  # noqa: E402
+from granian.constants import HTTPModes, Interfaces  # noqa: E402
+from granian.http import HTTP1Settings  # noqa: E402
+from granian.log import LogLevels  # noqa: E402
+
+from config.env import env, env_int  # noqa: E402
+from plumbing.logging import logging_config  # noqa: E402
 
 PORT = env_int("PORT", 8000)
 # Processes, one per core Railway gives the service.
@@ -21,7 +30,10 @@ WORKERS = env_int("WEB_CONCURRENCY", 2)
 # Threads per process running Django at once (more only helps while views wait on the network).
 THREADS = env_int("WEB_THREADS", 4)
 # Requests per process that may be receiving their bodies at once, each on an idle thread.
-SLOW_CLIENTS = env_int("WEB_SLOW_CLIENTS", 200)
+# With WEB_THREADS it caps the threads a process runs, so its memory under load (~0.25 MB a
+# thread): 64 holds the template's test of 50 slow bodies + 2 slow uploads even if one process
+# takes them all (the template's docs/benchmarks-notes.md).
+SLOW_CLIENTS = env_int("WEB_SLOW_CLIENTS", 64)
 # Seconds a client has to send the request line and headers (Railway's edge sends them at once).
 HEADER_TIMEOUT = env_int("WEB_HEADER_TIMEOUT", 10)
 # MiB: a process above this for two samples 30 s apart is replaced once its requests finish.
@@ -39,7 +51,32 @@ def application():
     return BufferedBodies(django_application, threads=THREADS, readers=SLOW_CLIENTS)
 
 
+def preload():
+    """Import Django once here, before granian forks the workers (its way on Python 3.13), and
+    move those objects out of the garbage collector's reach so no collection writes to them:
+    the workers then share those pages instead of each holding its own copy (per worker, USS
+    after load 72 -> 36 MB, PSS 77 -> 51 MB; measured in the template's
+    docs/benchmarks-notes.md). Skipped where workers are spawned: they would import it again."""
+    import gc
+    import multiprocessing
+
+    if multiprocessing.get_start_method() != "fork":
+        return
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.db import connections
+
+    import config.wsgi  # noqa: F401  (settings, apps, middleware)
+    import plumbing.bodies  # noqa: F401
+
+    import_module(settings.ROOT_URLCONF)  # and through it every view
+    connections.close_all()  # a connection must never be shared by two processes
+    gc.freeze()
+
+
 if __name__ == "__main__":
+    preload()
     Granian(
         "server:application",
         factory=True,

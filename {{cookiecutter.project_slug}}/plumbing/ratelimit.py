@@ -13,15 +13,24 @@ from django.db import Error as DatabaseError
 from django.http import JsonResponse
 from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
-from django_redis.exceptions import ConnectionInterrupted
-from redis.exceptions import RedisError
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Throttled
 from rest_framework.throttling import BaseThrottle
 
 logger = logging.getLogger(__name__)
 
-# What an unreachable counter store raises (the database, or Redis through django-redis).
-STORE_ERRORS = (DatabaseError, ConnectionInterrupted, RedisError, OSError)
+
+def store_errors():
+    """What an unreachable counter store raises: the database's errors, and Redis's when the
+    store is Redis. Called in `except` clauses, so only once something was raised: without
+    REDIS_URL the redis client (about 6 MB per process, measured in the template's
+    docs/benchmarks-notes.md) is never imported."""
+    errors = (DatabaseError, OSError)
+    if settings.CACHES[settings.RATELIMIT_USE_CACHE]["BACKEND"].startswith("django_redis."):
+        from django_redis.exceptions import ConnectionInterrupted
+        from redis.exceptions import RedisError
+
+        errors += (ConnectionInterrupted, RedisError)
+    return errors
 
 
 def client_ip(request):
@@ -89,7 +98,7 @@ def ratelimit(scope, key="ip", method="POST", fail_open=False):
             request = next(arg for arg in args if hasattr(arg, "META"))
             try:
                 usage = _usage(request, scope, key, method)
-            except STORE_ERRORS:
+            except store_errors():
                 logger.exception("Rate-limit store unavailable for %s", scope)
                 if not fail_open:
                     return store_unavailable()
@@ -142,7 +151,7 @@ def login_lockout(view):
         if username is not None:
             try:
                 usage = _account_usage(request, username, increment=False)
-            except STORE_ERRORS:
+            except store_errors():
                 logger.exception("Rate-limit store unavailable for %s", ACCOUNT_SCOPE)
                 return store_unavailable()
             if usage is not None and usage["count"] >= usage["limit"]:
@@ -159,7 +168,7 @@ def count_failed_login(sender, credentials, request=None, **kwargs):
         return
     try:
         usage = _account_usage(request, username, increment=True)
-    except STORE_ERRORS:
+    except store_errors():
         logger.exception("Rate-limit store unavailable; failed login not counted")
         return
     if usage is not None and usage["count"] == usage["limit"]:
@@ -185,7 +194,7 @@ class _Throttle(BaseThrottle):
             return True
         try:
             usage = _usage(request, self.scope, self.key, method=ALL)
-        except STORE_ERRORS:
+        except store_errors():
             logger.exception("Rate-limit store unavailable; %s throttle skipped", self.scope)
             return True
         if usage is None or not usage["should_limit"]:
@@ -229,7 +238,7 @@ def exception_handler(exc, context):
     if isinstance(exc, (NotAuthenticated, AuthenticationFailed)):
         try:
             usage = _usage(context["request"], "anon", "ip", method=ALL)
-        except STORE_ERRORS:
+        except store_errors():
             logger.exception("Rate-limit store unavailable; anon limit skipped")
             usage = None
         if usage is not None and usage["should_limit"]:
