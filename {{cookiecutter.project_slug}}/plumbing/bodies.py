@@ -140,4 +140,3 @@ class Reader:
             self.abandoned = True
             if self.done.is_set():
                 self.spool.close()
-
