@@ -38,6 +38,7 @@ from helpers import (  # noqa: E402
     Http,
     Server,
     VenvCache,
+    bake_template,
     deploy_copy,
     free_port,
     production_env,
@@ -66,7 +67,9 @@ BUDGETS = {
 def bake(output):
     from cookiecutter.main import cookiecutter
 
-    return Path(cookiecutter(str(ROOT), no_input=True, output_dir=str(output)))
+    # From a copy as a user's clone has it: cookiecutter copies the whole template directory for
+    # every bake (it has a pre-prompt hook), and this checkout's .venv would be copied too.
+    return Path(cookiecutter(str(bake_template()), no_input=True, output_dir=str(output)))
 
 
 def time_bakes(workdir, count):
