@@ -27,7 +27,8 @@ from plumbing.logging import logging_config  # noqa: E402
 PORT = env_int("PORT", 8000)
 # Processes, one per core Railway gives the service.
 WORKERS = env_int("WEB_CONCURRENCY", 2)
-# Threads per process running Django at once (more only helps while views wait on the network).
+# Requests per process running Django at once, in arrival order, each seat with its own database
+# connection (more only helps while views wait on the network).
 THREADS = env_int("WEB_THREADS", 4)
 # Requests per process that may be receiving their bodies at once, each on an idle thread.
 # With WEB_THREADS it caps the threads a process runs, so its memory under load (~0.25 MB a
@@ -44,7 +45,7 @@ SHUTDOWN_TIMEOUT = env_int("WEB_SHUTDOWN_TIMEOUT", 25)
 
 
 def application():
-    """Each worker process's app: Django behind the body reader, on WEB_THREADS threads."""
+    """Each worker process's app: Django behind the body reader, in WEB_THREADS seats."""
     from config.wsgi import application as django_application
     from plumbing.bodies import BufferedBodies
 

@@ -5,10 +5,14 @@ attacker sending a byte a second) would hold a Django thread for as long as its 
 arrive. granian (server.py) calls the WSGI app as soon as the headers are in and streams
 `wsgi.input`; BufferedBodies reads that stream on a reader thread (granian releases the GIL
 while it waits) into memory, or into a temporary file past FILE_UPLOAD_MAX_MEMORY_SIZE, and only
-then hands the request to Django, which runs on WEB_THREADS threads per process, in arrival
-order. Slow clients cost an idle thread and their bytes, never a thread that runs Django. And
-since Django keeps a database connection per thread, a process holds at most WEB_THREADS of
-them, however many of granian's threads are waiting on clients.
+then lets the request take one of WEB_THREADS seats into Django, in arrival order. Slow clients
+cost an idle thread and their bytes, never a seat.
+
+Django runs on the thread granian called in on (handing it to a pool of threads instead cost
+two thread switches a request: the template's docs/benchmarks.md). Django keeps its database
+connections per thread, so each seat keeps its own and lends them to whichever thread holds the
+seat: a process holds at most WEB_THREADS connections per database, however many of granian's
+threads it runs.
 
 Limits, checked here because nothing earlier does (granian has no body limit or body timeout):
 - size (body_limit): DATA_UPLOAD_MAX_MEMORY_SIZE, or for multipart/form-data (file uploads)
@@ -28,9 +32,10 @@ the worker (its docs ask for a buffering proxy), granian streams them, and neith
 import io
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
 
 from django.conf import settings
+from django.db import connections
 
 BODY_ERROR = "plumbing.body_error"  # environ key, read by RequestBodyLimitMiddleware
 TOO_LARGE, TIMEOUT, BUSY = "too_large", "timeout", "busy"
@@ -55,10 +60,8 @@ def declared_length(environ):
 
 
 class BufferedBodies:
-    """WSGI wrapper: read the body (within its limits) first, then run the app on one of
-    `threads` threads, in arrival order (the executor's queue is first in, first out: with a
-    plain semaphore a newly arriving thread could overtake a waiting one, and under load some
-    requests waited many turns, a p99 of seconds where the median is milliseconds).
+    """WSGI wrapper: read the body (within its limits) first, then run the app in one of
+    `threads` seats (see Seats).
 
     At most `readers` bodies are read at once per process (including readers still waiting on
     clients that stopped sending); past that a request with a body is answered 503.
@@ -66,7 +69,7 @@ class BufferedBodies:
 
     def __init__(self, app, threads, readers):
         self.app = app
-        self.django = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="django")
+        self.seats = Seats(threads)
         self.readers = threading.BoundedSemaphore(readers)
         self.timeout = settings.REQUEST_BODY_TIMEOUT
 
@@ -78,7 +81,11 @@ class BufferedBodies:
             if error:
                 environ[BODY_ERROR] = error
                 environ["wsgi.input"] = io.BytesIO()
-        return self.django.submit(self.app, environ, start_response).result()
+        seat = self.seats.take()
+        try:
+            return self.app(environ, start_response)
+        finally:
+            self.seats.give_back(seat)
 
     def buffer(self, environ, length, chunked):
         """Replace wsgi.input with the whole body; return an error name instead if it cannot be."""
@@ -140,3 +147,49 @@ class Reader:
             self.abandoned = True
             if self.done.is_set():
                 self.spool.close()
+
+
+class Seats:
+    """`count` seats into Django, given in arrival order, each with its own database connections.
+
+    First in, first out: a thread that finds no free seat queues, and a seat given back goes to
+    the longest-waiting thread (with a plain semaphore a newly arriving thread could overtake a
+    waiting one, and under load some requests waited many turns: a p99 of seconds where the
+    median is milliseconds). While a thread holds a seat, the seat's connections are that
+    thread's Django connections (connections[alias]); they go back to the seat with it.
+    """
+
+    def __init__(self, count):
+        self.lock = threading.Lock()
+        self.free = [{} for _ in range(count)]  # a seat: its connections by database alias
+        self.queue = deque()  # (lock the waiting thread sleeps on, [the seat it is given])
+
+    def take(self):
+        with self.lock:
+            if self.free:
+                seat = self.free.pop()
+            else:
+                wake, given = threading.Lock(), []
+                wake.acquire()
+                self.queue.append((wake, given))
+                seat = None
+        if seat is None:
+            wake.acquire()  # released by give_back, with the seat in `given`
+            seat = given[0]
+        for alias, connection in seat.items():
+            connections[alias] = connection
+        return seat
+
+    def give_back(self, seat):
+        for connection in connections.all(initialized_only=True):
+            if connection.alias not in seat:
+                connection.inc_thread_sharing()  # used by one thread at a time, seat by seat
+                seat[connection.alias] = connection
+            del connections[connection.alias]
+        with self.lock:
+            if self.queue:
+                wake, given = self.queue.popleft()
+                given.append(seat)
+                wake.release()
+            else:
+                self.free.append(seat)

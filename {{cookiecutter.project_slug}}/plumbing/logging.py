@@ -113,8 +113,9 @@ class GranianNotesFilter:
     """Drop granian's start-up advice about settings server.py chose on purpose.
 
     It warns at every start that more Python threads than 2 x cores "seems quite high": ours
-    mostly wait for slow request bodies (only WEB_THREADS run Django), and that, and the advice
-    to enable a sysctl Railway does not let us set, would read as a fault in every deploy log.
+    mostly wait for slow request bodies or their turn (only WEB_THREADS run Django at once), and
+    that, and the advice to enable a sysctl Railway does not let us set, would read as a fault in
+    every deploy log.
     """
 
     NOTES = ("Configuration allows spawning up to", "Workers respawn is configured, but the")

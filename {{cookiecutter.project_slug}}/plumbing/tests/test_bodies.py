@@ -6,6 +6,7 @@ import threading
 import time
 
 import pytest
+from django.db import connections
 
 from plumbing.bodies import BODY_ERROR, BUSY, TIMEOUT, TOO_LARGE, BufferedBodies
 
@@ -87,15 +88,19 @@ def test_no_reader_left_means_busy():
     assert environ[BODY_ERROR] == BUSY
 
 
-def test_django_runs_on_its_threads_only_in_arrival_order():
-    """Django's database connections are per thread: whatever thread granian calls in on, the app
-    runs on one of `threads` threads, so a process holds at most that many connections."""
-    release, order, threads_seen = threading.Event(), [], set()
+@pytest.mark.django_db(transaction=True)
+def test_requests_take_seats_in_arrival_order_each_with_its_connection():
+    """granian calls in on any of its threads, and Django keeps a database connection per thread:
+    each request runs in one of `threads` seats, in arrival order, on that seat's connection, so
+    a process holds at most `threads` connections however many threads call in."""
+    release, order, used = threading.Event(), [], set()
 
     def app(environ, start_response):
-        threads_seen.add(threading.get_ident())
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+        used.add(connections["default"])
         if environ["index"] == 0:
-            release.wait(5)  # holds the only thread while the others queue up
+            release.wait(5)  # holds the only seat while the others queue up
         order.append(environ["index"])
         return []
 
@@ -110,7 +115,10 @@ def test_django_runs_on_its_threads_only_in_arrival_order():
     for caller in callers:
         caller.join(timeout=5)
     assert order == [0, 1, 2, 3, 4, 5]
-    assert len(threads_seen) == 1 and threading.get_ident() not in threads_seen
+    assert len(used) == 1  # six threads, one connection
+    (connection,) = used
+    assert connection is not connections["default"]  # the test's own thread keeps its own
+    connection.close()
 
 
 @pytest.mark.parametrize(
