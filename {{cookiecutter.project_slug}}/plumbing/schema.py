@@ -13,8 +13,6 @@ from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
-# DRF's shape for every error except invalid fields: {"detail": "..."}.
-ERROR = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
 # DRF's shape for invalid fields: {"field": ["message", ...], "non_field_errors": [...]};
 # nested serializers nest objects or lists of them.
 VALIDATION_ERROR = {
@@ -30,8 +28,10 @@ RETRY_AFTER = {
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
+# DRF's shape for every error but invalid fields, and for a view's own messages: one schema
+# component, "Detail" (its docstring is the description the API docs show).
 class DetailSerializer(serializers.Serializer):
-    """{"detail": "..."}: a message, for views that document one explicitly (schema "Detail")."""
+    """A message: why the request failed, or what was done."""
 
     detail = serializers.CharField(read_only=True)
 
@@ -58,7 +58,7 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _error_responses(self):
         """{status: (description, schema, headers)}: what this view answers besides success."""
-        view, error = self.view, self._schema_component("Error", ERROR)
+        view, error = self.view, self.resolve_serializer(DetailSerializer, "response").ref
         handler = getattr(view, self.method.lower(), None)
         rate_limit = getattr(handler, "rate_limit", None)  # set by plumbing.ratelimit.ratelimit
         permissions = view.get_permissions()
