@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import RequestFactory, override_settings
 
 from plumbing import ratelimit
@@ -86,7 +86,10 @@ def test_client_ip(header, meta, expected):
         assert ratelimit.client_ip(request) == expected
 
 
-def test_counter_store_semantics():
+@pytest.mark.parametrize("returning", [True, False], ids=["update-returning", "update-select"])
+def test_counter_store_semantics(returning, monkeypatch):
+    # incr is one UPDATE ... RETURNING where the database has it, else UPDATE + SELECT.
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", returning)
     store = caches["ratelimit"]
     assert store.add("k", 1, 60) is True
     assert store.add("k", 1, 60) is False  # a live counter is never reset
