@@ -46,9 +46,12 @@ def bake_tmpdir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def venvs(tmp_path_factory):
-    """Baked-project venvs, one per requirements hash. TEMPLATE_VENV_DIR keeps them across runs."""
-    root = os.environ.get("TEMPLATE_VENV_DIR") or tmp_path_factory.mktemp("venvs")
-    return VenvCache(root)
+    """Baked-project venvs, one per requirements hash, shared by the run's pytest-xdist workers
+    if any (in the parent of each worker's own temporary directory). TEMPLATE_VENV_DIR keeps them across runs."""
+    run_tmp = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_tmp = run_tmp.parent
+    return VenvCache(os.environ.get("TEMPLATE_VENV_DIR") or run_tmp / "venvs")
 
 
 @pytest.fixture(scope="session")
