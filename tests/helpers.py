@@ -1,6 +1,7 @@
 """Shared machinery for the template tests: baking, baked-project venvs, running the Procfile."""
 
 import atexit
+import email.message
 import fcntl
 import hashlib
 import json
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -189,6 +191,65 @@ class Http:
 
     def get(self, path, headers=None, **kwargs):
         return self.request("GET", path, headers=headers, **kwargs)
+
+
+def raw_request(port, head, body_parts, pace=None, timeout=200):
+    """Send head + body parts over one connection (sleeping `pace` seconds before each part,
+    when given) while reading the answer; return the answer's bytes. Sending stops quietly if
+    the server answers early and closes."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+
+    def send():
+        try:
+            sock.sendall(head)
+            for index, part in enumerate(body_parts):
+                if pace:
+                    pace(index)
+                sock.sendall(part)
+        except OSError:
+            pass
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    answer = b""
+    try:
+        while chunk := sock.recv(65536):
+            answer += chunk
+            if b"\r\n\r\n" in answer and len(answer) >= answer_length(answer):
+                break
+    except OSError:
+        pass
+    sock.close()
+    sender.join(timeout=5)
+    return answer
+
+
+def answer_length(answer):
+    """The answer's full length once its head is in (infinite while a chunked one is open)."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    if body.endswith(b"0\r\n\r\n"):
+        return len(answer)
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(head) + 4 + int(value)
+    return float("inf")
+
+
+def request_answered_early(server, method, path, headers, body):
+    """(status, headers, body) for a request the server may answer before reading its body (a
+    413 from the Content-Length): urllib sends the whole body first, and when the server has
+    closed by then it loses the answer to a broken pipe. This reads while it sends."""
+    fields = {**headers, "Content-Length": str(len(body)), "Connection": "close"}
+    head = f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fields.items())
+    answer = raw_request(server.port, (head + "\r\n").encode(), [body], timeout=30)
+    head, _, content = answer.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    message = email.message.Message()
+    for line in lines:
+        name, _, value = line.partition(":")
+        message[name.strip()] = value.strip()
+    return int(status_line.split()[1]), message, content
 
 
 class Server:
@@ -379,7 +440,6 @@ def wait_for_fresh_window(value, period=60, margin=20):
 
 def concurrently(function, count):
     """Call function(index) from `count` threads released at the same moment; return the results."""
-    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     barrier = threading.Barrier(count)

@@ -4,14 +4,13 @@ JSON answers. One server for the module; the ~100 s honest uploads run while the
 
 import json
 import secrets
-import socket
 import threading
 import time
 
 import pytest
 
 from helpers import HTTPS, PASSWORD, PROBE, RAILWAY_DOMAIN, Server, api, deploy_copy, fresh_client_ip
-from helpers import production_env, venv_env
+from helpers import production_env, raw_request, venv_env
 from slow_clients import SlowClients, probe_during
 
 pytestmark = pytest.mark.server
@@ -42,49 +41,6 @@ def account(server):
     status, _, response = api(server, "POST", "/api/auth/signup/", body, ip=fresh_client_ip(period=3600))
     assert status == 201, response
     return username, json.loads(response)["token"]
-
-
-def raw_request(port, head, body_parts, pace=None, timeout=200):
-    """Send head + body parts over one connection (sleeping `pace` seconds before each part,
-    when given) while reading the answer; return the answer's bytes. Sending stops quietly if
-    the server answers early and closes."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-
-    def send():
-        try:
-            sock.sendall(head)
-            for index, part in enumerate(body_parts):
-                if pace:
-                    pace(index)
-                sock.sendall(part)
-        except OSError:
-            pass
-
-    sender = threading.Thread(target=send, daemon=True)
-    sender.start()
-    answer = b""
-    try:
-        while chunk := sock.recv(65536):
-            answer += chunk
-            if b"\r\n\r\n" in answer and len(answer) >= answer_length(answer):
-                break
-    except OSError:
-        pass
-    sock.close()
-    sender.join(timeout=5)
-    return answer
-
-
-def answer_length(answer):
-    """The answer's full length once its head is in (infinite while a chunked one is open)."""
-    head, _, body = answer.partition(b"\r\n\r\n")
-    if body.endswith(b"0\r\n\r\n"):
-        return len(answer)
-    for line in head.split(b"\r\n"):
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return len(head) + 4 + int(value)
-    return float("inf")
 
 
 def status_and_json(answer):
