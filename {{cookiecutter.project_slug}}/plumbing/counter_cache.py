@@ -60,6 +60,13 @@ class AtomicCounterCache(BaseCache):
         now = time.time()
         if random.random() < self.cull_probability:  # noqa: S311 - not security sensitive
             self._execute("DELETE FROM {table} WHERE expires <= %s", [now])
+        # Most calls find a live counter (django-ratelimit adds, then increments): a read says so
+        # without SQLite's write lock or a PostgreSQL row lock. The statement below decides races.
+        _, live = self._execute(
+            "SELECT 1 FROM {table} WHERE cache_key = %s AND expires > %s", [key, now], write=False
+        )
+        if live:
+            return False
         # One statement: insert, or revive an expired row; a live row is left alone (rowcount 0).
         rowcount, _ = self._execute(
             UPSERT + " WHERE {table}.expires <= %s", [key, value, self._expiry(timeout), now]
