@@ -62,8 +62,9 @@ class AtomicCounterCache(BaseCache):
             self._execute("DELETE FROM {table} WHERE expires <= %s", [now])
         # Most calls find a live counter (django-ratelimit adds, then increments): a read says so
         # without SQLite's write lock or a PostgreSQL row lock. The statement below decides races.
+        # It reads where the counter is written: a lagging replica's "live" would skip a count.
         _, live = self._execute(
-            "SELECT 1 FROM {table} WHERE cache_key = %s AND expires > %s", [key, now], write=False
+            "SELECT 1 FROM {table} WHERE cache_key = %s AND expires > %s", [key, now]
         )
         if live:
             return False
