@@ -14,7 +14,6 @@ then measures the background worker's throughput (bench/worker.py). Needs wrk (D
 
 import argparse
 import datetime
-import hashlib
 import json
 import os
 import platform
@@ -43,7 +42,6 @@ from helpers import (  # noqa: E402
     deploy_copy,
     free_port,
     production_env,
-    python_for,
     run,
     venv_env,
 )
@@ -140,33 +138,19 @@ def token_for(project, env, python="python"):
     return run([python, "-c", code], project, env).stdout.strip()
 
 
-def pinned_venv(project, root, name, requirements):
-    """A venv in `root` with the project's Python and exactly `requirements` (pip arguments)."""
-    python = python_for((project / ".python-version").read_text().strip())
-    venv = Path(root) / f"{name}-{hashlib.sha256(python.encode()).hexdigest()[:8]}"
-    if not (venv / "installed").exists():
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([python, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
-                        "--disable-pip-version-check", *requirements], check=True)
-        (venv / "installed").touch()
-    return venv
-
-
-def production_venv(project, root):
+def production_venv(project, venvs):
     """What Railway installs: requirements.txt only (the tests' venvs add requirements-dev.txt,
     whose packages DRF imports when they are present: about 10 MB more a process)."""
-    requirements = project / "requirements.txt"
-    name = "prod-" + hashlib.sha256(requirements.read_bytes()).hexdigest()[:12]
-    return pinned_venv(project, root, name, ["-r", str(requirements)])
+    files = {"requirements.txt": (project / "requirements.txt").read_text()}
+    return venvs.with_requirements(project, files, "requirements.txt")
 
 
-def bare_venv(project, root):
+def bare_venv(project, venvs):
     """The baked project's Python, Django and DRF pins plus gunicorn, for the baseline."""
     pins = [line for line in (project / "requirements.txt").read_text().splitlines()
             if line.split("==")[0].lower() in {"django", "asgiref", "sqlparse", "djangorestframework"}]
-    name = "bare-" + "-".join(sorted(pins + [BARE_SERVER])).replace("==", "").lower()
-    return pinned_venv(project, root, name, [*pins, BARE_SERVER])
+    files = {"requirements.txt": "\n".join([*pins, BARE_SERVER]) + "\n"}
+    return venvs.with_requirements(project, files, "requirements.txt")
 
 
 def start_bare(venv, workdir, logdir):
@@ -247,7 +231,7 @@ def main():
 
     project = bake(workdir / "ours")
     venvs = VenvCache(os.environ.get("TEMPLATE_VENV_DIR") or workdir / "venvs")
-    venv = production_venv(project, venvs.root)
+    venv = production_venv(project, venvs)
     deployed = deploy_copy(project, workdir / "deployed")
     print("starting the Procfile web command ...", flush=True)
     server, results["start_to_healthy_s"] = start_ours(deployed, venv, logdir)
@@ -257,7 +241,7 @@ def main():
 
     https = {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https"}
     print("starting bare Django ...", flush=True)
-    bare_python = bare_venv(project, venvs.root)
+    bare_python = bare_venv(project, venvs)
     process, port, bare_token = start_bare(bare_python, workdir, logdir)
     # Both servers up, loaded in turn (ours, bare, ours, bare...) so that drift on a shared
     # 2-core machine hits both alike; each figure is the median over the rounds.

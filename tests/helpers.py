@@ -97,33 +97,39 @@ class VenvCache:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def for_project(self, project):
-        project = Path(project)
-        version = (project / ".python-version").read_text().strip()
-        python = python_for(version)
+        """The baked project's test venv: requirements-dev.txt, which includes requirements.txt."""
+        names = ("requirements.txt", "requirements-dev.txt")
+        files = {name: (Path(project) / name).read_text() for name in names}
+        return self.with_requirements(project, files, "requirements-dev.txt")
+
+    def with_requirements(self, project, files, install):
+        """A venv with the project's Python and the requirements file `install` installed, from
+        `files` ({file name: its text}, including any file it reads with -r)."""
+        python = python_for((Path(project) / ".python-version").read_text().strip())
         digest = hashlib.sha256(python.encode())
-        for name in ("requirements.txt", "requirements-dev.txt"):
-            digest.update((project / name).read_bytes())
+        for name, text in sorted(files.items()):
+            digest.update(f"{name}\0{text}\0".encode())
         key = digest.hexdigest()[:16]
         venv = self.root / key
         with open(self.root / f"{key}.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
             if not (venv / "installed").exists():
-                self._build(venv, python, project)
+                self._build(venv, python, files, install)
         return venv
 
     @staticmethod
-    def _build(venv, python, project):
+    def _build(venv, python, files, install):
         from uv import find_uv_bin
 
         shutil.rmtree(venv, ignore_errors=True)
         uv = find_uv_bin()
         # --seed: pip in the venv, as `python3 -m venv` gives it (the README walkthrough uses it).
         subprocess.run([uv, "venv", "--quiet", "--seed", "--python", python, str(venv)], check=True)
-        for name in ("requirements.txt", "requirements-dev.txt"):
-            shutil.copy(project / name, venv / name)
+        for name, text in files.items():
+            (venv / name).write_text(text)
         subprocess.run(
             [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
-             "-r", str(venv / "requirements-dev.txt")],
+             "-r", str(venv / install)],
             check=True,
         )
         (venv / "installed").touch()
