@@ -91,6 +91,7 @@ def test_counter_store_semantics(returning, monkeypatch):
     # incr is one UPDATE ... RETURNING where the database has it, else UPDATE + SELECT.
     monkeypatch.setattr(connection.features, "can_return_columns_from_insert", returning)
     store = caches["ratelimit"]
+    store.clear()  # and what this process saw of counters in earlier tests' rolled-back rows
     assert store.add("k", 1, 60) is True
     assert store.add("k", 1, 60) is False  # a live counter is never reset
     assert store.incr("k") == 2
@@ -102,6 +103,22 @@ def test_counter_store_semantics(returning, monkeypatch):
     assert store.add("old", 1, 60) is True  # an expired counter starts again
     with pytest.raises(TypeError):
         store.set("text", "not a number")
+
+
+def test_a_live_counter_costs_one_statement_per_request(django_assert_num_queries):
+    # django-ratelimit calls add() then incr() for every throttled request.
+    store = caches["ratelimit"]
+    store.clear()
+    assert store.add("seen", 1, 60) is True
+    with django_assert_num_queries(1):  # add() answers from what this process saw
+        assert store.add("seen", 1, 60) is False
+        assert store.incr("seen") == 2
+    with connection.cursor() as cursor:  # another process clears the counters
+        cursor.execute("DELETE FROM ratelimit_counter")
+    assert store.add("seen", 1, 60) is False  # this process still thinks it live...
+    assert store.incr("seen") == 1  # ...so incr() counts from one, as add() would have
+    assert store.get("seen") == 1
+    assert store.incr("seen") == 2
 
 
 def test_only_the_unlisted_backend_warning_is_silenced(settings):
