@@ -146,9 +146,13 @@ def production_venv(project, venvs):
 
 
 def bare_venv(project, venvs):
-    """The baked project's Python, Django and DRF pins plus gunicorn, for the baseline."""
+    """The baked project's Python, Django, DRF and psycopg pins plus gunicorn, for the baseline.
+    psycopg because a project deployed on Railway's PostgreSQL has it, and DRF imports it whenever
+    it is installed, whatever the database (about 11 MB a process): that is the driver's cost,
+    not the template's."""
+    wanted = {"django", "asgiref", "sqlparse", "djangorestframework", "psycopg[binary]", "psycopg-binary"}
     pins = [line for line in (project / "requirements.txt").read_text().splitlines()
-            if line.split("==")[0].lower() in {"django", "asgiref", "sqlparse", "djangorestframework"}]
+            if line.split("==")[0].lower() in wanted]
     files = {"requirements.txt": "\n".join([*pins, BARE_SERVER]) + "\n"}
     return venvs.with_requirements(project, files, "requirements.txt")
 
@@ -324,7 +328,8 @@ def write_markdown(report, path):
         f"Run {report['date']} with `python bench/run.py` on {report['machine']} (load average at the "
         f"end: {load}). {v['python']}, Django {v['django']}, DRF {v['drf']}. Ours: the Procfile web "
         f"command, granian {v['granian']}, {report['workers']} processes (server.py defaults). Bare: "
-        f"`django-admin startproject` under gunicorn {v['gunicorn']} sync, {report['workers']} workers. "
+        f"`django-admin startproject` under gunicorn {v['gunicorn']} sync, {report['workers']} workers, "
+        "with the project's Django, DRF and psycopg pins (DRF imports psycopg when it is installed). "
         f"wrk with 2 threads, {report['seconds']} s per run, {report['rounds']} rounds with ours and bare "
         "loaded in turn (medians shown), on the same machine as the servers. SQLite. Ours runs in a "
         "venv with `requirements.txt` only, as Railway installs it. "
