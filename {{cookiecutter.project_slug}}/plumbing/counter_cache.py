@@ -48,12 +48,14 @@ class AtomicCounterCache(BaseCache):
         self.cull_probability = float(options.get("CULL_PROBABILITY", 0.01))
 
     # --- SQL helpers -------------------------------------------------------------------------
-    def _db(self, write):
-        route = router.db_for_write if write else router.db_for_read
-        return route(RateLimitCounter)
+    @staticmethod
+    def _db():
+        # Every statement, reads included, goes where counters are written: on a lagging replica
+        # a counter could look expired, or a login lockout's count too low.
+        return router.db_for_write(RateLimitCounter)
 
-    def _execute(self, sql, params, write=True):
-        alias = self._db(write)
+    def _execute(self, sql, params):
+        alias = self._db()
         connection = connections[alias]
         table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
         with connection.cursor() as cursor:
@@ -84,8 +86,7 @@ class AtomicCounterCache(BaseCache):
         if random.random() < self.cull_probability:  # noqa: S311 - not security sensitive
             self._execute("DELETE FROM {table} WHERE expires <= %s", [now])
         # A read says "live" without SQLite's write lock or a PostgreSQL row lock; the statement
-        # in _create decides races. It reads where the counter is written: a lagging replica's
-        # "live" would skip a count.
+        # in _create decides races.
         _, live = self._execute(
             "SELECT expires FROM {table} WHERE cache_key = %s AND expires > %s", [key, now]
         )
@@ -122,7 +123,7 @@ class AtomicCounterCache(BaseCache):
 
     def _increment(self, key, delta):
         """The counter's new value as a one-item row, or None if there is no live counter."""
-        alias = self._db(write=True)
+        alias = self._db()
         update = "UPDATE {table} SET value = value + %s WHERE cache_key = %s AND expires > %s"
         params = [delta, key, time.time()]
         if connections[alias].features.can_return_columns_from_insert:  # PostgreSQL, SQLite 3.35+
@@ -140,7 +141,6 @@ class AtomicCounterCache(BaseCache):
         _, row = self._execute(
             "SELECT value FROM {table} WHERE cache_key = %s AND expires > %s",
             [key, time.time()],
-            write=False,
         )
         return default if row is None else row[0]
 

@@ -121,6 +121,21 @@ def test_a_live_counter_costs_one_statement_per_request(django_assert_num_querie
     assert store.incr("seen") == 2
 
 
+def test_counters_are_read_where_they_are_written(settings):
+    # A router that sends reads to a replica (here one that does not exist): a replica that lags
+    # would show a lockout's count too low, so the counter store never reads there.
+    class ReadsElsewhere:
+        def db_for_read(self, model, **hints):
+            return "replica"
+
+    settings.DATABASE_ROUTERS = [ReadsElsewhere()]
+    store = caches["ratelimit"]
+    store.clear()
+    assert store.add("routed", 1, 60) is True
+    assert store.get("routed") == 1
+    assert store.incr("routed") == 2
+
+
 def test_only_the_unlisted_backend_warning_is_silenced(settings):
     ratelimit_checks = [
         c for c in settings.SILENCED_SYSTEM_CHECKS if c.startswith("django_ratelimit")
