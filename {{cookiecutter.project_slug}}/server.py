@@ -28,8 +28,9 @@ PORT = env_int("PORT", 8000)
 # Processes, one per core Railway gives the service.
 WORKERS = env_int("WEB_CONCURRENCY", 2)
 # Requests per process running Django at once, in arrival order, each seat with its own database
-# connection. 2 beat 4 on the template's benchmark (1.15x the requests/s, a fifth of the p99 at
-# 8 connections: seats share one interpreter lock); raise it when views wait on slow networks.
+# connection. 2 beat 4 (1.22x the requests/s, a fifth of the p99 at 8 connections: the seats
+# share one interpreter lock; the template's docs/benchmarks-notes.md); raise it when views
+# wait on slow networks.
 THREADS = env_int("WEB_THREADS", 2)
 # Requests per process that may be receiving their bodies at once, each on an idle thread.
 # With WEB_THREADS it caps the threads a process runs, so its memory under load (~0.25 MB a
