@@ -256,6 +256,7 @@ def main():
         ("bare", "me"): (f"http://127.0.0.1:{port}/api/auth/me/", {"Authorization": f"Token {bare_token}"}),
         ("ours", "static"): (f"http://127.0.0.1:{server.port}{static_path}", {**https, "Accept-Encoding": "br"}),
     }
+    idle_memory = {"ours": worker_memory_mb(server.process.pid), "bare": worker_memory_mb(process.pid)}
     runs = {(who, name, conns): [] for (who, name) in targets for conns in CONNECTIONS}
     for round_number in range(args.rounds):
         print(f"load round {round_number + 1}/{args.rounds} ...", flush=True)
@@ -297,7 +298,7 @@ def main():
         "versions": versions(venv, bare_python),
         "workers": WORKERS, "seconds": args.seconds, "slow_seconds": args.slow_seconds,
         "bake_times": bake_times, "results": results, "holds": holds,
-        "ours": ours, "bare": bare, "memory_mb": memory,
+        "ours": ours, "bare": bare, "memory_mb": memory, "idle_memory_mb": idle_memory,
         "slow": slow, "sigterm_s": sigterm,
         "rounds": args.rounds, "recycles": recycles,
         "samples": {f"{who} {name} c{conns}": samples for (who, name, conns), samples in runs.items()},
@@ -372,15 +373,19 @@ def write_markdown(report, path):
         "",
         "## Memory",
         "",
-        "Per worker process, right after the load above (mean of the workers). VmRSS counts every "
-        "page a process maps, shared or not; PSS splits shared pages between the processes "
-        "sharing them; USS counts only the pages that process alone has (what one more worker "
-        "costs). Ours imports Django before granian forks its workers (server.py `preload()`); "
-        "gunicorn sync without `--preload` loads it in each worker.",
+        "Per worker process (mean of the workers), right after the load above, and at rest (after "
+        "start-up, before the load; ours imports the URLconf and every view before the fork, "
+        "gunicorn's workers at their first request). VmRSS counts every page a process maps, shared or not; PSS "
+        "splits shared pages between the processes sharing them; USS counts only the pages that "
+        "process alone has (what one more worker costs). Ours imports Django before granian forks "
+        "its workers (server.py `preload()`); gunicorn sync without `--preload` loads it in each "
+        "worker. Under load each of our processes holds every request it has accepted on a thread "
+        "of its own (about 50 at 100 connections), where a gunicorn sync worker holds one.",
         "",
-        "| Server | VmRSS MB | PSS MB | USS MB |",
-        "| --- | --- | --- | --- |",
-        *(f"| {who} | {m['rss']:.0f} | {m['pss']:.0f} | {m['uss']:.0f} |"
+        "| Server | VmRSS MB | PSS MB | USS MB | VmRSS at rest MB |",
+        "| --- | --- | --- | --- | --- |",
+        *(f"| {who} | {m['rss']:.0f} | {m['pss']:.0f} | {m['uss']:.0f} | "
+          f"{report['idle_memory_mb'][who]['rss']:.0f} |"
           for who, m in report["memory_mb"].items()),
         "",
         "## Slow clients",
