@@ -18,6 +18,7 @@ from helpers import (
     fresh_client_ip,
     require_service,
     signup,
+    venv_python,
     wait_for_fresh_window,
 )
 
@@ -98,12 +99,20 @@ def test_off_railway_a_forged_x_real_ip_does_not_escape_the_limit(server_factory
     assert statuses == [400] * LOGIN_LIMIT + [429] * 3
 
 
-def test_two_replicas_on_one_postgres_database_share_the_limit(server_factory, postgres_database):
+def test_two_replicas_on_one_postgres_database_share_the_limit(server_factory, postgres_database, default_venv):
     env = {"DATABASE_URL": postgres_database, "DATABASE_SSL_REQUIRE": "false", "WEB_CONCURRENCY": 2}
     replicas = [server_factory(f"replica{n}", **env) for n in (1, 2)]
     ip = client_ip()
     statuses = concurrently(lambda index: bad_login(replicas[index % 2], ip, index)[0], 20)
     assert sorted(statuses) == [400] * LOGIN_LIMIT + [429] * 15, statuses
+    # The counters skip PostgreSQL's write-ahead log (plumbing/migrations/0002_unlogged_counters.py).
+    persistence = venv_python(
+        default_venv,
+        "import sys, psycopg; print(psycopg.connect(sys.argv[1]).execute("
+        "\"SELECT relpersistence FROM pg_class WHERE relname = 'ratelimit_counter'\").fetchone()[0])",
+        postgres_database,
+    )
+    assert persistence.strip() == "u"
 
 
 def test_limits_hold_on_redis(server_factory, default_venv):
