@@ -1,7 +1,8 @@
 """The baseline: `django-admin startproject bare`, plus the two views we compare against.
 
 Same SELECT 1 health view and a DRF view of the same shape as /api/auth/me/ (token auth,
-IsAuthenticated, the user serialized), production-ish settings (DEBUG off), SQLite.
+IsAuthenticated, the user serialized), production-ish settings (DEBUG off), SQLite, or
+PostgreSQL with persistent connections when DATABASE_URL is set.
 """
 
 from pathlib import Path
@@ -49,6 +50,17 @@ ALLOWED_HOSTS = ["*"]
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
 INSTALLED_APPS += ["rest_framework", "rest_framework.authtoken"]
 REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]}
+if os.environ.get("DATABASE_URL"):  # bench/run.py --database postgres
+    from urllib.parse import urlsplit
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    DATABASES = {"default": {
+        "ENGINE": "django.db.backends.postgresql", "NAME": url.path.lstrip("/"),
+        "USER": url.username, "HOST": url.hostname, "PORT": url.port or 5432,
+        # Kept, as ours keeps them: Django's default (a connection per request) would make the
+        # comparison about connecting, not serving.
+        "CONN_MAX_AGE": 600,
+    }}
 '''
 
 

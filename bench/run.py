@@ -1,15 +1,16 @@
 """Performance budget: what the hardened stack costs against bare Django, on this machine.
 
     python bench/run.py            # about 8 minutes; writes docs/benchmarks.md
+    python bench/run.py --database postgres   # the same on PostgreSQL: docs/benchmarks-postgres.md
 
 Times a default bake; bakes, installs and starts the Procfile web command (granian, production
-variables, SQLite) and times start -> first 200 on /health/; drives wrk at /health/, an
+variables, SQLite, or PostgreSQL with --database postgres) and times start -> first 200 on /health/; drives wrk at /health/, an
 authenticated GET /api/auth/me/ and a hashed static file at 8 and at 100 connections; does the
 same against a bare `django-admin startproject` under gunicorn sync with the same process
 count; holds 50 slow-body and 50 slowloris connections against each while probing /health/ and
 /api/auth/me/; reports ratios, worker RSS, SIGTERM -> exit, and whether each budget holds;
-then measures the background worker's throughput (bench/worker.py). Needs wrk (Debian package
-`wrk`).
+then (SQLite run) measures the background worker's throughput (bench/worker.py). Needs wrk
+(Debian package `wrk`).
 """
 
 import argparse
@@ -39,15 +40,24 @@ from helpers import (  # noqa: E402
     Server,
     VenvCache,
     bake_template,
+    create_database,
     deploy_copy,
+    drop_database,
     free_port,
     production_env,
+    reachable,
     run,
     venv_env,
 )
 from slow_clients import SlowClients, probe_during  # noqa: E402
 
 WORKERS = 2
+COMMAND_TAIL = {"sqlite": "", "postgres": " --database postgres"}
+DATABASE_TEXT = {
+    "sqlite": "SQLite.",
+    "postgres": "PostgreSQL on the same machine (127.0.0.1), a database each; both keep their "
+                "connections (bare with `CONN_MAX_AGE=600`).",
+}
 CONNECTIONS = (8, 100)
 BARE_SERVER = "gunicorn==27.0.1"  # the baseline's server: what the template shipped before granian
 # (name, limit, True when the measured value must stay at or under the limit)
@@ -114,12 +124,14 @@ def worker_memory_mb(master_pid):
     return {key: statistics.mean(values) if values else float("nan") for key, values in sizes.items()}
 
 
-def start_ours(project, venv, logdir):
+def start_ours(project, venv, logdir, database_url=None):
+    database = {"DATABASE_URL": database_url, "DATABASE_SSL_REQUIRE": "false"} if database_url else {}
     env = venv_env(venv, production_env(
         WEB_CONCURRENCY=WORKERS,
         ALLOWED_HOSTS=f"{RAILWAY_DOMAIN},127.0.0.1",
         THROTTLE_USER="100000000/m",  # counted as usual (a write per request), never limiting
         THROTTLE_ANON="100000000/m",
+        **database,
     ))
     server = Server(project, env, logdir / "ours.log")
     started = time.perf_counter()
@@ -157,9 +169,10 @@ def bare_venv(project, venvs):
     return venvs.with_requirements(project, files, "requirements.txt")
 
 
-def start_bare(venv, workdir, logdir):
+def start_bare(venv, workdir, logdir, database_url=None):
     project = make_bare_project(venv / "bin" / "django-admin", workdir)
-    env = venv_env(venv, production_env(DJANGO_SETTINGS_MODULE="bare.settings"))
+    database = {"DATABASE_URL": database_url} if database_url else {}
+    env = venv_env(venv, production_env(DJANGO_SETTINGS_MODULE="bare.settings", **database))
     run(["python", "manage.py", "migrate", "-v", "0"], project, env)
     port = free_port()
     log = (logdir / "bare.log").open("wb")
@@ -221,8 +234,13 @@ def main():
     parser.add_argument("--slow-seconds", type=int, default=20, help="duration of each slow-client run")
     parser.add_argument("--bakes", type=int, default=7)
     parser.add_argument("--rounds", type=int, default=3, help="load rounds; medians are reported")
-    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite",
+                        help="postgres: a new database on 127.0.0.1:5432 for each server")
+    parser.add_argument("--output", help="default: docs/benchmarks.md (sqlite), "
+                        "docs/benchmarks-postgres.md (postgres)")
     args = parser.parse_args()
+    default_output = "benchmarks.md" if args.database == "sqlite" else "benchmarks-postgres.md"
+    args.output = args.output or str(ROOT / "docs" / default_output)
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
 
@@ -237,8 +255,14 @@ def main():
     venvs = VenvCache(os.environ.get("TEMPLATE_VENV_DIR") or workdir / "venvs")
     venv = production_venv(project, venvs)
     deployed = deploy_copy(project, workdir / "deployed")
+    databases = []
+    if args.database == "postgres":
+        if not reachable("127.0.0.1", 5432):
+            sys.exit("--database postgres: nothing answers on 127.0.0.1:5432")
+        databases = [create_database(venv) for _ in ("ours", "bare")]
+    urls = [url for url, _ in databases] or [None, None]
     print("starting the Procfile web command ...", flush=True)
-    server, results["start_to_healthy_s"] = start_ours(deployed, venv, logdir)
+    server, results["start_to_healthy_s"] = start_ours(deployed, venv, logdir, urls[0])
     our_token = token_for(deployed, {**server.env, "DJANGO_SETTINGS_MODULE": "config.settings"})
     _, page_headers, page = server.http.get("/admin/login/", {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https"})
     static_path = re.search(rb'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page).group(1).decode()
@@ -246,7 +270,7 @@ def main():
     https = {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https"}
     print("starting bare Django ...", flush=True)
     bare_python = bare_venv(project, venvs)
-    process, port, bare_token = start_bare(bare_python, workdir, logdir)
+    process, port, bare_token = start_bare(bare_python, workdir, logdir, urls[1])
     # Both servers up, loaded in turn (ours, bare, ours, bare...) so that drift on a shared
     # 2-core machine hits both alike; each figure is the median over the rounds.
     targets = {
@@ -279,6 +303,8 @@ def main():
     started = time.perf_counter()
     server.stop()
     sigterm = {"ours": time.perf_counter() - started, "bare": sigterm_to_exit(process)}
+    for _, name in databases:
+        drop_database(venv, name)
 
     results["health_rps_ratio"] = ours[("health", 8)]["rps"] / bare[("health", 8)]["rps"]
     results["me_rps_ratio"] = ours[("me", 8)]["rps"] / bare[("me", 8)]["rps"]
@@ -300,17 +326,18 @@ def main():
         "bake_times": bake_times, "results": results, "holds": holds,
         "ours": ours, "bare": bare, "memory_mb": memory, "idle_memory_mb": idle_memory,
         "slow": slow, "sigterm_s": sigterm,
-        "rounds": args.rounds, "recycles": recycles,
+        "rounds": args.rounds, "recycles": recycles, "database": args.database,
         "samples": {f"{who} {name} c{conns}": samples for (who, name, conns), samples in runs.items()},
     }
     print(json.dumps({**report, "ours": {f"{k[0]} c{k[1]}": v for k, v in ours.items()},
                       "bare": {f"{k[0]} c{k[1]}": v for k, v in bare.items()}}, indent=2))
     write_markdown(report, Path(args.output))
-    print("measuring the background worker ...", flush=True)
-    worker_results = worker_bench.measure_all(project, venv, workdir)
-    print(json.dumps(worker_results, indent=2))
-    machine = f"{report['machine']}, load average {os.getloadavg()[0]:.1f}"
-    worker_bench.splice(Path(args.output), worker_bench.markdown(worker_results, report["date"], machine))
+    if args.database == "sqlite":  # the main report; the worker bench does both databases itself
+        print("measuring the background worker ...", flush=True)
+        worker_results = worker_bench.measure_all(project, venv, workdir)
+        print(json.dumps(worker_results, indent=2))
+        machine = f"{report['machine']}, load average {os.getloadavg()[0]:.1f}"
+        worker_bench.splice(Path(args.output), worker_bench.markdown(worker_results, report["date"], machine))
     print(f"\nwritten to {args.output}")
     print("ALL BUDGETS HOLD" if all(holds.values()) else "BUDGETS MISSED: " + ", ".join(k for k, v in holds.items() if not v))
     shutil.rmtree(workdir, ignore_errors=True)
@@ -326,13 +353,14 @@ def write_markdown(report, path):
     lines = [
         "# Benchmarks",
         "",
-        f"Run {report['date']} with `python bench/run.py` on {report['machine']} (load average at the "
+        f"Run {report['date']} with `python bench/run.py{COMMAND_TAIL[report['database']]}` on {report['machine']} (load average at the "
         f"end: {load}). {v['python']}, Django {v['django']}, DRF {v['drf']}. Ours: the Procfile web "
         f"command, granian {v['granian']}, {report['workers']} processes (server.py defaults). Bare: "
         f"`django-admin startproject` under gunicorn {v['gunicorn']} sync, {report['workers']} workers, "
         "with the project's Django, DRF and psycopg pins (DRF imports psycopg when it is installed). "
         f"wrk with 2 threads, {report['seconds']} s per run, {report['rounds']} rounds with ours and bare "
-        "loaded in turn (medians shown), on the same machine as the servers. SQLite. Ours runs in a "
+        "loaded in turn (medians shown), on the same machine as the servers. "
+        f"{DATABASE_TEXT[report['database']]} Ours runs in a "
         "venv with `requirements.txt` only, as Railway installs it. "
         f"Our workers were respawned {report['recycles']} times (`WEB_MAX_RSS`).",
         "",
@@ -403,7 +431,7 @@ def write_markdown(report, path):
     lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
     notes = path.with_name("benchmarks-notes.md")
-    if notes.exists():
+    if notes.exists() and report["database"] == "sqlite":  # the notes go with the main report
         lines += [notes.read_text()]
     path.write_text("\n".join(lines))
 
