@@ -56,7 +56,8 @@ if os.environ.get("DATABASE_URL"):  # bench/run.py --database postgres
     url = urlsplit(os.environ["DATABASE_URL"])
     DATABASES = {"default": {
         "ENGINE": "django.db.backends.postgresql", "NAME": url.path.lstrip("/"),
-        "USER": url.username, "HOST": url.hostname, "PORT": url.port or 5432,
+        "USER": url.username, "PASSWORD": url.password or "", "HOST": url.hostname,
+        "PORT": url.port or 5432,
         # Kept, as ours keeps them: Django's default (a connection per request) would make the
         # comparison about connecting, not serving.
         "CONN_MAX_AGE": 600,
