@@ -8,9 +8,9 @@ variables, SQLite, or PostgreSQL with --database postgres) and times start -> fi
 /health/; drives wrk at /health/, an authenticated GET /api/auth/me/ and a hashed static file at
 8 and at 100 connections; does the same against a bare `django-admin startproject` under
 gunicorn sync with the same process count; holds 50 slow-body and 50 slowloris connections
-against each while probing /health/ and /api/auth/me/; reports ratios, worker RSS, SIGTERM -> exit, and whether each budget holds;
-then (SQLite run) measures the background worker's throughput (bench/worker.py). Needs wrk
-(Debian package `wrk`).
+against each while probing /health/ and /api/auth/me/; reports ratios, worker RSS, SIGTERM ->
+exit, and whether each budget holds; then (SQLite run) measures the background worker's
+throughput (bench/worker.py). Needs wrk (Debian package `wrk`).
 """
 
 import argparse
