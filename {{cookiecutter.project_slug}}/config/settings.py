@@ -100,7 +100,7 @@ MIDDLEWARE = [
 {%- if cookiecutter.django_version == "6.1" %}
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 {%- else %}
-    "csp.middleware.CSPMiddleware",
+    "plumbing.csp_header.CSPMiddleware",  # django-csp's, with the header built once
 {%- endif %}
     "plumbing.middleware.CrossOriginResourcePolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
