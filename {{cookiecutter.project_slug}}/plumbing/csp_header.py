@@ -1,11 +1,11 @@
 """django-csp's middleware, with the Content-Security-Policy header built once per process.
 
-django-csp builds the header from settings for every response: 64 us of /health/'s 446 us of
-CPU, measured in process (the template's docs/benchmarks-notes.md, "Third pass"). This
-project's policy has no nonce and no per-view changes, so the header is the same every time.
-Any response that asks for something else goes through django-csp unchanged: a template used
-`request.csp_nonce`, a view used @csp, @csp_update, @csp_replace or @csp_exempt, or
-settings add a report-only policy, excluded URL prefixes or DEBUG.
+django-csp builds the header from settings for every response: about 53 of the 357 us of CPU
+/health/ took, in process with production settings (the template's docs/benchmarks-notes.md,
+"Third pass"). This project's policy has no nonce and no per-view changes, so the header is
+the same every time. Any response that asks for something else goes through django-csp
+unchanged: a template used `request.csp_nonce`, a view used @csp, @csp_update, @csp_replace or
+@csp_exempt, or settings add a report-only policy, excluded URL prefixes or DEBUG.
 https://django-csp.readthedocs.io/en/latest/configuration.html
 """
 
@@ -15,7 +15,7 @@ from csp.middleware import CSPMiddleware as LibraryCSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
 
-# What django-csp's decorators set on a response, and what makes it read each one.
+# The attributes django-csp's decorators set on a response.
 PER_RESPONSE = frozenset(
     f"_csp_{name}{suffix}"
     for name in ("config", "update", "replace", "exempt")
