@@ -34,8 +34,8 @@ WORKERS = env_int("WEB_CONCURRENCY", 2)
 THREADS = env_int("WEB_THREADS", 2)
 # Requests per process that may be receiving their bodies at once, each on an idle thread.
 # With WEB_THREADS it caps the threads a process runs, so its memory under load (~75 KB a
-# thread holding a request): 64 holds the template's test of 50 slow bodies + 2 slow uploads even if one process
-# takes them all (the template's docs/benchmarks-notes.md).
+# thread holding a request): 64 holds the template's test of 50 slow bodies + 2 slow uploads
+# even if one process takes them all (the template's docs/benchmarks-notes.md).
 SLOW_CLIENTS = env_int("WEB_SLOW_CLIENTS", 64)
 # Seconds a client has to send the request line and headers (Railway's edge sends them at once).
 HEADER_TIMEOUT = env_int("WEB_HEADER_TIMEOUT", 10)
