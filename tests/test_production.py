@@ -24,6 +24,7 @@ from helpers import (
     signup,
     staff_token,
     venv_env,
+    venv_python,
 )
 
 pytestmark = pytest.mark.server
@@ -87,6 +88,29 @@ def test_database_outage_is_reported_and_recovered_without_restart(server_factor
     assert up, "not healthy again after the database came back"
     assert api(server, "GET", "/api/auth/me/", token=token)[0] == 200
     assert server.process.poll() is None  # the same process throughout
+
+
+def test_connections_dropped_while_idle_are_replaced_before_use(server_factory, postgres_database, default_venv):
+    """A database restart, or a network that drops idle connections: the kept-open connections
+    are gone, and the next request on each checks it first and reconnects (no 500). Checks are
+    skipped only for connections used within DATABASE_HEALTH_CHECK_IDLE (plumbing/connections.py)."""
+    server = server_factory("idle", DATABASE_URL=postgres_database, DATABASE_SSL_REQUIRE="false",
+                            DATABASE_HEALTH_CHECK_IDLE="1")
+    token = signup(server)
+    for _ in range(20):  # every seat of every process opens its connection
+        assert api(server, "GET", "/api/auth/me/", token=token)[0] == 200
+    dropped = venv_python(
+        default_venv,
+        "import sys, psycopg; print(len(psycopg.connect(sys.argv[1], autocommit=True).execute("
+        "'SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()').fetchall()))",
+        postgres_database,
+    )
+    assert int(dropped) >= 2, "the server kept no connection open"
+    time.sleep(1.5)
+    statuses = [api(server, "GET", "/api/auth/me/", token=token)[0] for _ in range(20)]
+    assert statuses == [200] * 20
+    assert "Internal Server Error" not in server.output()
 
 
 # 3 and 4. Sentry and logs ---------------------------------------------------------------------

@@ -140,6 +140,9 @@ DATABASE_URL = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
 }
+# Seconds a kept-open connection may sit unused before it is checked (SELECT 1) at its next
+# request; one used more recently skips the check (plumbing/connections.py says why).
+DATABASE_HEALTH_CHECK_IDLE = env_float("DATABASE_HEALTH_CHECK_IDLE", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] != ":memory:":
         # A relative sqlite:///file is relative to the project, not the current directory.
