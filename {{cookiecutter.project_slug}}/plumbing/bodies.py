@@ -12,7 +12,8 @@ Django runs on the thread granian called in on (handing it to a pool of threads 
 two thread switches a request: the template's docs/benchmarks.md). Django keeps its database
 connections per thread, so each seat keeps its own and lends them to whichever thread holds the
 seat: a process holds at most WEB_THREADS connections per database, however many of granian's
-threads it runs.
+threads it runs, plus one for each streaming response that queries while it streams (its
+iterator runs after the seat is given back: StreamedOutsideSeat).
 
 Limits, checked here because nothing earlier does (granian has no body limit or body timeout):
 - size (body_limit): DATA_UPLOAD_MAX_MEMORY_SIZE, or for multipart/form-data (file uploads)
@@ -83,9 +84,13 @@ class BufferedBodies:
                 environ["wsgi.input"] = io.BytesIO()
         seat = self.seats.take()
         try:
-            return self.app(environ, start_response)
+            response = self.app(environ, start_response)
         finally:
             self.seats.give_back(seat)
+        streams_a_file = getattr(response, "file_to_stream", None) is not None
+        if getattr(response, "streaming", False) and not streams_a_file:
+            return StreamedOutsideSeat(response)
+        return response
 
     def buffer(self, environ, length, chunked):
         """Replace wsgi.input with the whole body; return an error name instead if it cannot be."""
@@ -147,6 +152,25 @@ class Reader:
             self.abandoned = True
             if self.done.is_set():
                 self.spool.close()
+
+
+class StreamedOutsideSeat:
+    """A streaming response that is not a file: its iterator runs as the client reads, after the
+    seat is given back, so a slow download never holds one. A query in that iterator opens a
+    connection on granian's thread; it is closed when the response ends (granian iterates and
+    closes on the thread that called in) instead of staying open for CONN_MAX_AGE."""
+
+    def __init__(self, response):
+        self.response = response
+
+    def __iter__(self):
+        return iter(self.response)
+
+    def close(self):
+        try:
+            self.response.close()
+        finally:
+            connections.close_all()  # this thread's own: the seat's left with the seat
 
 
 class Seats:

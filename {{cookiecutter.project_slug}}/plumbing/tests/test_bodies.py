@@ -7,8 +7,16 @@ import time
 
 import pytest
 from django.db import connections
+from django.http import FileResponse, StreamingHttpResponse
 
-from plumbing.bodies import BODY_ERROR, BUSY, TIMEOUT, TOO_LARGE, BufferedBodies
+from plumbing.bodies import (
+    BODY_ERROR,
+    BUSY,
+    TIMEOUT,
+    TOO_LARGE,
+    BufferedBodies,
+    StreamedOutsideSeat,
+)
 
 
 class Stream:
@@ -119,6 +127,55 @@ def test_requests_take_seats_in_arrival_order_each_with_its_connection():
     (connection,) = used
     assert connection is not connections["default"]  # the test's own thread keeps its own
     connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_streaming_response_queries_on_a_connection_closed_at_its_end(monkeypatch):
+    """Its iterator runs after the seat is given back (a slow download holds no seat), so it
+    uses a connection of the thread's own, which must not stay open once the response ends."""
+    used, closed = {}, []
+    wrapper_class = type(connections["default"])
+    real_close = wrapper_class.close
+    # Recorded rather than read from .connection: SQLite's in-memory test database ignores close().
+    monkeypatch.setattr(
+        wrapper_class, "close", lambda self: closed.append(self) or real_close(self)
+    )
+
+    def rows():
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+        used["stream"] = connections["default"]
+        yield b"row\n"
+
+    def app(environ, start_response):
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+        used["seat"] = connections["default"]
+        return StreamingHttpResponse(rows())
+
+    def serve_and_read():
+        response = BufferedBodies(app, threads=1, readers=4)({}, None)
+        used["type"], used["body"] = type(response), b"".join(response)
+        response.close()  # as granian does, on the same thread
+
+    caller = threading.Thread(target=serve_and_read)
+    caller.start()
+    caller.join(timeout=5)
+    assert used["type"] is StreamedOutsideSeat and used["body"] == b"row\n"
+    assert used["stream"] is not used["seat"]
+    assert used["stream"] in closed  # at the end of the response
+    assert used["seat"] not in closed  # kept open for the seat's next request
+    used["seat"].close()
+
+
+def test_files_and_plain_responses_are_returned_as_they_are(tmp_path):
+    path = tmp_path / "file.txt"
+    path.write_bytes(b"data")
+    with path.open("rb") as handle:
+        response = BufferedBodies(lambda environ, start: FileResponse(handle), 1, 4)({}, None)
+        assert isinstance(response, FileResponse)
+    plain = []
+    assert BufferedBodies(lambda environ, start: plain, 1, 4)({}, None) is plain
 
 
 @pytest.mark.parametrize(
