@@ -3,11 +3,12 @@
 import gzip
 import json
 import re
+import textwrap
 import time
 
 import pytest
 
-from helpers import HTTPS, RAILWAY_DOMAIN
+from helpers import HTTPS, RAILWAY_DOMAIN, deploy_copy
 
 # The web server's own loggers (server.py: granian).
 SERVER_LOGGERS = ("_granian", "granian")
@@ -116,3 +117,22 @@ def test_head_gets_headers_without_a_body_and_no_server_warning(web):
         if r["logger"].startswith(SERVER_LOGGERS) and r["level"] != "INFO"
     ]
     assert not warnings, warnings
+
+
+def test_requests_do_not_carry_the_process_variables(deployed, server_factory, tmp_path):
+    """granian starts each request's environ from the process's variables (as CGI did);
+    server.py takes them out, so request.META never holds DJANGO_SECRET_KEY or DATABASE_URL."""
+    project, _ = deployed
+    checkout = deploy_copy(project, tmp_path / "meta")  # server_factory("meta") starts this copy
+    urls = checkout / "config" / "urls.py"
+    urls.write_text(urls.read_text() + textwrap.dedent("""
+        from django.http import JsonResponse
+        urlpatterns.append(path("meta/", lambda request: JsonResponse(sorted(request.META), safe=False)))
+    """))
+    server = server_factory("meta", DATABASE_URL=f"sqlite:///{checkout / 'db.sqlite3'}", CANARY="x")
+    status, _, body = server.http.get("/meta/", {**HTTPS, "Proxy": "http://attacker.example"})
+    assert status == 200
+    keys = set(json.loads(body))
+    assert not keys & {"DJANGO_SECRET_KEY", "DATABASE_URL", "CANARY", "PATH", "HOME", "PORT"}
+    assert {"REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "SERVER_NAME", "SERVER_PORT",
+            "REMOTE_ADDR", "HTTP_HOST", "HTTP_X_FORWARDED_PROTO", "HTTP_PROXY"} <= keys

@@ -51,7 +51,30 @@ def application():
     from config.wsgi import application as django_application
     from plumbing.bodies import BufferedBodies
 
-    return BufferedBodies(django_application, threads=THREADS, readers=SLOW_CLIENTS)
+    app = BufferedBodies(django_application, threads=THREADS, readers=SLOW_CLIENTS)
+    return without_process_variables(app)
+
+
+# What granian's WSGI puts in a request's environ itself (the request line, headers, addresses).
+REQUEST_KEYS = {"GATEWAY_INTERFACE", "SCRIPT_NAME", "SERVER_SOFTWARE", "SERVER_PROTOCOL",
+                "SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR", "REQUEST_METHOD", "PATH_INFO",
+                "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH"}  # fmt: skip
+
+
+def without_process_variables(app):
+    """granian starts each request's environ from a copy of the process's variables, as CGI did
+    (Django's runserver does too; gunicorn does not), so request.META would hold
+    DJANGO_SECRET_KEY, DATABASE_URL and every other secret: taken out here. Settings read them
+    from os.environ, which is unchanged. A process variable named like a header (HTTP_PROXY)
+    goes too, and with it any such header sent by a client (httpoxy)."""
+    process_keys = frozenset(os.environ) - REQUEST_KEYS
+
+    def app_without(environ, start_response):
+        for key in process_keys:
+            environ.pop(key, None)
+        return app(environ, start_response)
+
+    return app_without
 
 
 def limit_malloc_arenas(arenas=2):
