@@ -1,7 +1,7 @@
 """Health-check a reused database connection only once it has sat idle.
 
 With CONN_HEALTH_CHECKS (config/settings.py), Django checks a persistent connection before
-each request that uses it: on PostgreSQL a SELECT 1 round trip per request, which cost 8-20%
+each request that uses it: on PostgreSQL a SELECT 1 round trip per request, which cost 8-22%
 of the requests/s in the template's benchmark (docs/benchmarks-notes.md). A connection
 that served a request less than DATABASE_HEALTH_CHECK_IDLE seconds ago was working then, so
 its check is skipped; one idle for longer, the case the checks are for (a database restarted,
