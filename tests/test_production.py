@@ -90,12 +90,15 @@ def test_database_outage_is_reported_and_recovered_without_restart(server_factor
     assert server.process.poll() is None  # the same process throughout
 
 
-def test_connections_dropped_while_idle_are_replaced_before_use(server_factory, postgres_database, default_venv):
-    """A database restart, or a network that drops idle connections: the kept-open connections
-    are gone, and the next request on each checks it first and reconnects (no 500). Checks are
-    skipped only for connections used within DATABASE_HEALTH_CHECK_IDLE (plumbing/connections.py)."""
-    server = server_factory("idle", DATABASE_URL=postgres_database, DATABASE_SSL_REQUIRE="false",
-                            DATABASE_HEALTH_CHECK_IDLE="1")
+@pytest.mark.parametrize("idle_limit, wait", [("1", 1.5), ("600", 0)], ids=["idle", "recent"])
+def test_connections_dropped_are_replaced_before_use(server_factory, postgres_database, default_venv, idle_limit, wait):
+    """A database restart, or a network that drops connections: the kept-open connections are
+    gone, and the next request on each checks it first and reconnects (no 500). Checks are
+    skipped only for connections used within DATABASE_HEALTH_CHECK_IDLE with nothing on their
+    socket (plumbing/connections.py): "idle" waits past the limit, "recent" relies on the
+    socket, which the terminated connection's end of stream makes readable."""
+    server = server_factory("dropped", DATABASE_URL=postgres_database, DATABASE_SSL_REQUIRE="false",
+                            DATABASE_HEALTH_CHECK_IDLE=idle_limit)
     token = signup(server)
     for _ in range(20):  # every seat of every process opens its connection
         assert api(server, "GET", "/api/auth/me/", token=token)[0] == 200
@@ -107,7 +110,7 @@ def test_connections_dropped_while_idle_are_replaced_before_use(server_factory, 
         postgres_database,
     )
     assert int(dropped) >= 2, "the server kept no connection open"
-    time.sleep(1.5)
+    time.sleep(wait)
     statuses = [api(server, "GET", "/api/auth/me/", token=token)[0] for _ in range(20)]
     assert statuses == [200] * 20
     assert "Internal Server Error" not in server.output()

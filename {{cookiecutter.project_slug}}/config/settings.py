@@ -141,7 +141,8 @@ DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
 }
 # Seconds a kept-open connection may sit unused before it is checked (SELECT 1) at its next
-# request; one used more recently skips the check (plumbing/connections.py says why).
+# request; one used more recently skips it unless its socket shows it closed
+# (plumbing/connections.py).
 DATABASE_HEALTH_CHECK_IDLE = env_float("DATABASE_HEALTH_CHECK_IDLE", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] != ":memory:":

@@ -1,3 +1,4 @@
+import socket
 import subprocess
 import sys
 
@@ -34,6 +35,25 @@ def test_a_connection_is_checked_only_after_sitting_idle(clock):
     assert next_request() == "skipped"  # idle time counts from the last request, not the check
     clock[0] += 5.0
     assert next_request() == "checked"
+
+
+def test_a_recent_connection_with_something_on_its_socket_is_checked(clock, monkeypatch):
+    monkeypatch.setattr(connections, "nothing_arrived", lambda database_connection: False)
+    assert next_request() == "checked"
+    clock[0] += 1
+    assert next_request() == "checked"  # however recent its last request
+
+
+def test_a_closed_socket_shows_without_a_round_trip():
+    """What a restart or pg_terminate_backend leaves on an idle connection's socket: the end of
+    the stream (a socket pair stands in for psycopg's connection: both have fileno())."""
+    ours, server = socket.socketpair()
+    try:
+        assert connections.nothing_arrived(ours)
+        server.close()
+        assert not connections.nothing_arrived(ours)
+    finally:
+        ours.close()
 
 
 def test_zero_checks_before_every_request(clock, settings):
