@@ -12,6 +12,8 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from rest_framework import serializers
 
+from plumbing.fields import StrictCharField, StrictEmailField, StrictModelSerializer
+
 from .models import DUPLICATE_EMAIL
 
 User = get_user_model()
@@ -31,7 +33,7 @@ def password_field(**kwargs):
     if _password_validator(password_validation.NumericPasswordValidator):
         # Unanchored, as JSON Schema patterns are: at least one character that is not a digit.
         validators.append(RegexValidator(r"\D", "This password is entirely numeric."))
-    return serializers.CharField(
+    return StrictCharField(
         min_length=length.min_length if length else None,
         validators=validators,
         trim_whitespace=False,
@@ -47,7 +49,7 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SignupSerializer(serializers.ModelSerializer):
+class SignupSerializer(StrictModelSerializer):
     password = password_field(write_only=True)
 
     class Meta:
@@ -74,14 +76,12 @@ class SignupSerializer(serializers.ModelSerializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField(
-        max_length=User._meta.get_field(User.USERNAME_FIELD).max_length
-    )
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    username = StrictCharField(max_length=User._meta.get_field(User.USERNAME_FIELD).max_length)
+    password = StrictCharField(style={"input_type": "password"}, trim_whitespace=False)
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    old_password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    old_password = StrictCharField(style={"input_type": "password"}, trim_whitespace=False)
     new_password = password_field()
 
     def validate_old_password(self, value):
@@ -95,7 +95,7 @@ class PasswordChangeSerializer(serializers.Serializer):
 
 
 class PasswordResetRequestSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = StrictEmailField()
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):
@@ -105,9 +105,9 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
 
     INVALID = "This reset link is invalid or has expired."
 
-    uid = serializers.CharField()
-    token = serializers.CharField()
-    new_password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    uid = StrictCharField()
+    token = StrictCharField()
+    new_password = StrictCharField(style={"input_type": "password"}, trim_whitespace=False)
 
     def validate(self, attrs):
         try:

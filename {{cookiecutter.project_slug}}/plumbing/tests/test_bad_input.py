@@ -22,6 +22,26 @@ def test_body_over_the_limit_is_refused_before_it_is_read(client, settings):
     assert "too large" in response.json()["detail"]
 
 
+def test_a_number_where_the_schema_says_string_is_a_400(client, django_user_model):
+    """DRF alone would sign up a user named "1.5e+201" (plumbing/fields.py)."""
+    signup = {"username": 1.5e201, "email": "n@example.com", "password": 12345678.5}
+    response = client.post(
+        "/api/auth/signup/", signup, content_type="application/json", secure=True
+    )
+    assert response.status_code == 400
+    assert response.json()["username"] == ["Not a valid string."]
+    assert response.json()["password"] == ["Not a valid string."]
+    assert not django_user_model.objects.exists()
+    login = {"username": 12345, "password": "a-long-enough-passphrase"}
+    response = client.post("/api/auth/login/", login, content_type="application/json", secure=True)
+    assert response.status_code == 400 and response.json()["username"] == ["Not a valid string."]
+    reset = {"email": 7}
+    response = client.post(
+        "/api/auth/password-reset/", reset, content_type="application/json", secure=True
+    )
+    assert response.status_code == 400
+
+
 def test_unknown_host_is_a_400_page(client):
     response = client.get("/", secure=True, HTTP_HOST="evil.example.net")
     assert response.status_code == 400
