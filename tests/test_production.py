@@ -100,7 +100,7 @@ def test_connections_dropped_are_replaced_before_use(server_factory, postgres_da
     server = server_factory("dropped", DATABASE_URL=postgres_database, DATABASE_SSL_REQUIRE="false",
                             DATABASE_HEALTH_CHECK_IDLE=idle_limit)
     token = signup(server)
-    for _ in range(20):  # every seat of every process opens its connection
+    for _ in range(20):  # every Django thread of every process opens its connection
         assert api(server, "GET", "/api/auth/me/", token=token)[0] == 200
     dropped = venv_python(
         default_venv,

@@ -1,9 +1,10 @@
-"""plumbing/bodies.py: bodies are read whole, within their size and time limits, before Django.
-(tests/test_slow_clients.py in the template runs the same against the real server.)"""
+"""plumbing/bodies.py: bodies are read whole, within their size and time limits, before Django,
+which runs on a few threads in arrival order. (tests/test_slow_clients.py in the template runs
+the same against the real server.)"""
 
-import io
+import asyncio
+import os
 import threading
-import time
 
 import pytest
 from django.db import connections
@@ -12,50 +13,113 @@ from django.http import FileResponse, StreamingHttpResponse
 from plumbing.bodies import (
     BODY_ERROR,
     BUSY,
+    FILE_PIECE,
     TIMEOUT,
     TOO_LARGE,
-    BufferedBodies,
-    StreamedOutsideSeat,
+    DjangoOverRSGI,
 )
 
 
-class Stream:
-    """A wsgi.input that hands out `data` in pieces, then blocks forever if `stall` is set."""
+class Headers:
+    def __init__(self, items):
+        self._items = items
 
-    def __init__(self, data, stall=False):
-        self.data = io.BytesIO(data)
-        self.stall = stall
-
-    def read(self, size):
-        piece = self.data.read(min(size, 1000))
-        if not piece and self.stall:
-            threading.Event().wait()
-        return piece
+    def items(self):
+        return list(self._items)
 
 
-def serve(environ):
-    """Run environ through BufferedBodies; return what the app saw: (environ, body)."""
+class Scope:
+    """What granian hands an RSGI app for a request."""
+
+    proto, http_version, scheme, server = "http", "1.1", "http", "[::1]:8000"
+    client = "[2001:db8::7]:51000"
+
+    def __init__(self, method="GET", path="/", query_string="", headers=()):
+        self.method, self.path, self.query_string = method, path, query_string
+        self.headers = Headers([("host", "example.com"), *headers])
+
+
+class Protocol:
+    """granian's side of one request: the body in pieces (then silence if `stall`), and the
+    answer it was given."""
+
+    def __init__(self, body=b"", stall=False, broken=False):
+        self.pieces = [body[i : i + 1000] for i in range(0, len(body), 1000)]
+        self.stall, self.broken = stall, broken
+        self.answer, self.sent = None, []
+
+    async def __aiter__(self):
+        for piece in self.pieces:
+            yield piece
+        if self.broken:
+            raise RuntimeError("connection closed")  # as granian's RSGIProtocolClosed
+        if self.stall:
+            await asyncio.Event().wait()
+
+    def response_bytes(self, status, headers, body):
+        self.answer = (status, dict(headers), body)
+
+    def response_empty(self, status, headers):
+        self.answer = (status, dict(headers), None)
+
+    def response_stream(self, status, headers):
+        self.answer = (status, dict(headers), self.sent)
+        protocol = self
+
+        class Transport:
+            async def send_bytes(self, data):
+                protocol.sent.append(data)
+
+        return Transport()
+
+
+def body_request(body, content_type="application/json", chunked=False, **protocol_options):
+    headers = [("content-type", content_type)]
+    length = ("content-length", str(len(body)))
+    headers.append(("transfer-encoding", "chunked") if chunked else length)
+    return Scope("POST", "/upload/", headers=headers), Protocol(body, **protocol_options)
+
+
+def serve(scope, protocol, app=None, threads=2, readers=4):
+    """Run one request through DjangoOverRSGI; return what the app saw: (environ, body)."""
     seen = {}
 
-    def app(environ, start_response):
+    def record(environ, start_response):
         seen["environ"], seen["body"] = environ, environ["wsgi.input"].read()
-        return []
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
 
-    BufferedBodies(app, threads=2, readers=4)(environ, None)
-    return seen["environ"], seen["body"]
+    asyncio.run(DjangoOverRSGI(app or record, threads, readers).__rsgi__(scope, protocol))
+    return seen.get("environ"), seen.get("body")
 
 
-def request(body, content_type="application/json", chunked=False, stall=False):
-    environ = {"CONTENT_TYPE": content_type, "wsgi.input": Stream(body, stall)}
-    if chunked:
-        environ["HTTP_TRANSFER_ENCODING"] = "chunked"
-    else:
-        environ["CONTENT_LENGTH"] = str(len(body))
-    return environ
+def test_the_environ_comes_from_the_request_alone(monkeypatch):
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "never-in-a-request")
+    scope = Scope(
+        path="/caf\u00e9/",
+        query_string="a=1&b=%20",
+        headers=[
+            ("x-forwarded-proto", "https"),
+            ("accept", "a"),
+            ("accept", "b"),
+            ("cookie", "one=1"),
+            ("cookie", "two=2"),
+        ],
+    )
+    environ, _ = serve(scope, Protocol())
+    assert environ["PATH_INFO"] == "/caf\u00c3\u00a9/"  # the path's UTF-8 bytes, as latin-1
+    assert environ["QUERY_STRING"] == "a=1&b=%20"
+    assert environ["REMOTE_ADDR"] == "2001:db8::7"
+    assert (environ["SERVER_NAME"], environ["SERVER_PORT"]) == ("::1", "8000")
+    assert environ["HTTP_HOST"] == "example.com"
+    assert environ["HTTP_X_FORWARDED_PROTO"] == "https"
+    assert environ["HTTP_ACCEPT"] == "a,b"
+    assert environ["HTTP_COOKIE"] == "one=1; two=2"
+    assert not set(os.environ) & set(environ), "a process variable reached the request"
 
 
 def test_chunked_body_reaches_django_with_its_length():
-    environ, body = serve(request(b'{"a": 1}' * 500, chunked=True))
+    environ, body = serve(*body_request(b'{"a": 1}' * 500, chunked=True))
     assert body == b'{"a": 1}' * 500
     assert environ["CONTENT_LENGTH"] == "4000"
     assert BODY_ERROR not in environ
@@ -64,118 +128,147 @@ def test_chunked_body_reaches_django_with_its_length():
 def test_body_over_the_limit_is_refused(settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5000
     for chunked in (False, True):
-        environ, body = serve(request(b"x" * 5001, chunked=chunked))
+        environ, body = serve(*body_request(b"x" * 5001, chunked=chunked))
         assert environ[BODY_ERROR] == TOO_LARGE and body == b""
-    environ, body = serve(request(b"x" * 5000, chunked=True))
+    environ, body = serve(*body_request(b"x" * 5000, chunked=True))
     assert BODY_ERROR not in environ and len(body) == 5000
+
+
+def test_a_declared_length_over_the_limit_is_refused_unread(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5000
+    scope, protocol = body_request(b"x" * 6000)
+    protocol.pieces = None  # reading would fail: it must not be read at all
+    environ, _ = serve(scope, protocol)
+    assert environ[BODY_ERROR] == TOO_LARGE
 
 
 def test_multipart_bodies_may_be_as_large_as_max_upload_size(settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5000
     settings.MAX_UPLOAD_SIZE = 20_000
     multipart = "multipart/form-data; boundary=x"
-    environ, body = serve(request(b"x" * 20_000, multipart, chunked=True))
+    environ, body = serve(*body_request(b"x" * 20_000, multipart, chunked=True))
     assert BODY_ERROR not in environ and len(body) == 20_000
-    environ, _ = serve(request(b"x" * (20_000 + 64 * 1024 + 1), multipart))
+    environ, _ = serve(*body_request(b"x" * (20_000 + 64 * 1024 + 1), multipart))
     assert environ[BODY_ERROR] == TOO_LARGE
 
 
 def test_body_that_stops_arriving_is_given_up_at_the_deadline(settings):
     settings.REQUEST_BODY_TIMEOUT = 0.3
-    started = time.monotonic()
-    environ, body = serve(request(b"x" * 100, stall=True) | {"CONTENT_LENGTH": "5000"})
+    scope, protocol = body_request(b"x" * 100, stall=True)
+    environ, body = serve(scope, protocol)
     assert environ[BODY_ERROR] == TIMEOUT and body == b""
-    assert time.monotonic() - started < 2
+    assert protocol.answer[0] == 200  # Django answered (with 408 through the middleware)
 
 
-def test_no_reader_left_means_busy():
-    wrapper = BufferedBodies(lambda environ, start: [], threads=1, readers=1)
-    wrapper.readers.acquire()  # the one reader still waits on a client that went silent
-    environ = request(b"{}")
-    wrapper(environ, None)
-    assert environ[BODY_ERROR] == BUSY
+def test_a_body_cut_off_by_its_client_never_reaches_django():
+    environ, _ = serve(*body_request(b"x" * 3000, broken=True))
+    assert environ is None
+    scope, protocol = body_request(b"x" * 3000)
+    protocol.pieces = protocol.pieces[:1]  # the connection ended after 1000 of 3000 bytes
+    environ, _ = serve(scope, protocol)
+    assert environ is None and protocol.answer[0] == 400
 
 
-@pytest.mark.django_db(transaction=True)
-def test_requests_take_seats_in_arrival_order_each_with_its_connection():
-    """granian calls in on any of its threads, and Django keeps a database connection per thread:
-    each request runs in one of `threads` seats, in arrival order, on that seat's connection, so
-    a process holds at most `threads` connections however many threads call in."""
-    release, order, used = threading.Event(), [], set()
+def test_past_the_readers_a_body_is_busy_and_reading_costs_no_thread(settings):
+    """Bodies are read on the event loop: 20 that stall hold no thread; the 21st is busy."""
+    settings.REQUEST_BODY_TIMEOUT = 0.5
+    seen = []
 
     def app(environ, start_response):
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT 1")
-        used.add(connections["default"])
-        if environ["index"] == 0:
-            release.wait(5)  # holds the only seat while the others queue up
-        order.append(environ["index"])
+        seen.append(environ.get(BODY_ERROR))
+        start_response("200 OK", [])
         return []
 
-    wrapper = BufferedBodies(app, threads=1, readers=4)
-    callers = []
-    for index in range(6):
-        caller = threading.Thread(target=wrapper, args=({"index": index}, None))
-        caller.start()
-        callers.append(caller)
-        time.sleep(0.05)  # each is waiting before the next arrives
-    release.set()
-    for caller in callers:
-        caller.join(timeout=5)
-    assert order == [0, 1, 2, 3, 4, 5]
-    assert len(used) == 1  # six threads, one connection
-    (connection,) = used
-    assert connection is not connections["default"]  # the test's own thread keeps its own
-    connection.close()
+    async def main():
+        server = DjangoOverRSGI(app, threads=1, readers=20)
+        threads_before = set(threading.enumerate())
+        stalled = [
+            asyncio.create_task(server.__rsgi__(*body_request(b"x", stall=True))) for _ in range(20)
+        ]
+        await asyncio.sleep(0.1)
+        assert server.reading == 20 and not set(threading.enumerate()) - threads_before
+        await server.__rsgi__(*body_request(b"{}"))
+        await asyncio.gather(*stalled)
+        assert server.reading == 0
+
+    asyncio.run(main())
+    assert seen == [BUSY] + [TIMEOUT] * 20
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_streaming_response_queries_on_a_connection_closed_at_its_end(monkeypatch):
-    """Its iterator runs after the seat is given back (a slow download holds no seat), so it
-    uses a connection of the thread's own, which must not stay open once the response ends."""
-    used, closed = {}, []
-    wrapper_class = type(connections["default"])
-    real_close = wrapper_class.close
-    # Recorded rather than read from .connection: SQLite's in-memory test database ignores close().
-    monkeypatch.setattr(
-        wrapper_class, "close", lambda self: closed.append(self) or real_close(self)
-    )
-
-    def rows():
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT 1")
-        used["stream"] = connections["default"]
-        yield b"row\n"
+def test_requests_run_on_the_threads_in_arrival_order_each_with_its_connection():
+    """Requests waiting their turn hold no thread: ten requests through one thread run in the
+    order they came, all on that thread and its one database connection."""
+    ran = []
 
     def app(environ, start_response):
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT 1")
-        used["seat"] = connections["default"]
-        return StreamingHttpResponse(rows())
+        connections["default"].ensure_connection()
+        connection = connections["default"].connection
+        ran.append((environ["PATH_INFO"], threading.get_ident(), id(connection)))
+        start_response("200 OK", [])
+        return [b"done"]
 
-    def serve_and_read():
-        response = BufferedBodies(app, threads=1, readers=4)({}, None)
-        used["type"], used["body"] = type(response), b"".join(response)
-        response.close()  # as granian does, on the same thread
+    async def main():
+        server = DjangoOverRSGI(app, threads=1, readers=4)
+        protocols = [Protocol() for _ in range(10)]
+        requests = (server.__rsgi__(Scope(path=f"/{n}/"), p) for n, p in enumerate(protocols))
+        await asyncio.gather(*requests)
+        server.pool.submit(connections.close_all).result()
+        return protocols
 
-    caller = threading.Thread(target=serve_and_read)
-    caller.start()
-    caller.join(timeout=5)
-    assert used["type"] is StreamedOutsideSeat and used["body"] == b"row\n"
-    assert used["stream"] is not used["seat"]
-    assert used["stream"] in closed  # at the end of the response
-    assert used["seat"] not in closed  # kept open for the seat's next request
-    used["seat"].close()
+    protocols = asyncio.run(main())
+    assert [path for path, _, _ in ran] == [f"/{n}/" for n in range(10)]
+    assert len({thread for _, thread, _ in ran}) == 1 and len({conn for _, _, conn in ran}) == 1
+    assert all(p.answer[2] == b"done" for p in protocols)
 
 
-def test_files_and_plain_responses_are_returned_as_they_are(tmp_path):
-    path = tmp_path / "file.txt"
-    path.write_bytes(b"data")
-    with path.open("rb") as handle:
-        response = BufferedBodies(lambda environ, start: FileResponse(handle), 1, 4)({}, None)
-        assert isinstance(response, FileResponse)
-    plain = []
-    assert BufferedBodies(lambda environ, start: plain, 1, 4)({}, None) is plain
+@pytest.mark.django_db(transaction=True)
+def test_a_streaming_response_is_made_on_the_django_threads_and_closed_there():
+    made = []
+
+    def rows():
+        for n in range(3):
+            made.append(threading.current_thread().name)
+            yield f"row {n}\n".encode()
+
+    def app(environ, start_response):
+        response = StreamingHttpResponse(rows())
+        response.close = lambda: made.append("closed on " + threading.current_thread().name)
+        start_response("200 OK", list(response.items()))
+        return response
+
+    protocol = Protocol()
+    serve(Scope(), protocol, app)
+    assert protocol.sent == [b"row 0\n", b"row 1\n", b"row 2\n"]  # piece by piece, as made
+    assert len(made) == 4 and all(name.startswith("django") for name in made[:3])
+    assert made[3].startswith("closed on django")
+
+
+def file_app(path):
+    def app(environ, start_response):
+        response = FileResponse(path.open("rb"))
+        start_response("200 OK", list(response.items()))
+        return response
+
+    return app
+
+
+def test_a_file_is_sent_in_large_pieces(tmp_path):
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(3 * FILE_PIECE + 10))
+    protocol = Protocol()
+    serve(Scope(), protocol, file_app(path))
+    assert b"".join(protocol.sent) == path.read_bytes()
+    assert [len(piece) for piece in protocol.sent] == [FILE_PIECE] * 3 + [10]
+
+
+def test_a_file_that_fits_in_one_piece_is_sent_as_one_answer(tmp_path):
+    """Most static files: read whole with the answer, no hand-over per piece."""
+    path = tmp_path / "site.css"
+    path.write_bytes(b"body { margin: 0 }\n" * 1000)
+    protocol = Protocol()
+    serve(Scope(), protocol, file_app(path))
+    assert protocol.answer[2] == path.read_bytes() and protocol.sent == []
 
 
 @pytest.mark.parametrize(
