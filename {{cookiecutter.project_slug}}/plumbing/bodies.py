@@ -151,28 +151,26 @@ class DjangoOverRSGI:
             return BUSY
         self.reading += 1
         spool = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115
-        size = 0
+        size, error = 0, None
         try:
             async with asyncio.timeout(self.timeout):
                 async for piece in protocol:
                     spool.write(piece)
                     size += len(piece)
                     if size > limit:
+                        error = TOO_LARGE
                         break
         except TimeoutError:
-            spool.close()
-            return TIMEOUT
+            error = TIMEOUT
         except Exception:  # the connection broke (granian's RSGIProtocolClosed and the like)
-            spool.close()
-            return CLIENT_GONE
+            error = CLIENT_GONE
         finally:
             self.reading -= 1
-        if size > limit:
+        if error is None and length is not None and size < length:
+            error = CLIENT_GONE
+        if error:
             spool.close()
-            return TOO_LARGE
-        if length is not None and size < length:
-            spool.close()
-            return CLIENT_GONE
+            return error
         spool.seek(0)
         environ["wsgi.input"] = spool  # closed with Django's request
         environ["CONTENT_LENGTH"] = str(size)
