@@ -2,7 +2,7 @@
 
 Django recommends a custom user model from the first migration: switching later means
 rewriting the history of every table that points at users.
-https://docs.djangoproject.com/en/5.2/topics/auth/customizing/#using-a-custom-user-model-when-starting-a-project
+https://docs.djangoproject.com/en/{{ cookiecutter.django_version }}/topics/auth/customizing/#using-a-custom-user-model-when-starting-a-project
 Add profile fields here (then `python manage.py makemigrations accounts`).
 """
 

@@ -178,7 +178,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Users, passwords, i18n --------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 # Argon2 first (OWASP's first choice); hashes made by the others are upgraded at the next login.
-# https://docs.djangoproject.com/en/5.2/topics/auth/passwords/#using-argon2-with-django
+# https://docs.djangoproject.com/en/{{ cookiecutter.django_version }}/topics/auth/passwords/#using-argon2-with-django
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -1,6 +1,6 @@
 """The project's own system checks; `manage.py check --deploy` runs the deploy ones.
 
-https://docs.djangoproject.com/en/5.2/topics/checks/
+https://docs.djangoproject.com/en/{{ cookiecutter.django_version }}/topics/checks/
 """
 
 from django.conf import settings
