@@ -1,4 +1,5 @@
-"""The baked README's "Add an app" walkthrough, followed to the letter on a fresh bake."""
+"""The baked "Add an app" walkthrough (docs/add-an-app.md, linked from the README's section of
+that name), followed to the letter on a fresh bake."""
 
 import re
 import shutil
@@ -7,9 +8,8 @@ import textwrap
 from helpers import production_env, run, venv_env
 
 
-def walkthrough(readme):
-    """The section's Python files ({path: source}), each a code block opening with `# path`."""
-    section = readme.split("## Add an app\n", 1)[1].split("\n## ", 1)[0]
+def walkthrough(section):
+    """The page's Python files ({path: source}), each a code block opening with `# path`."""
     files = {}
     for block in re.findall(r"```python\n(.*?)```", section, re.S):
         source = textwrap.dedent(block)
@@ -29,7 +29,9 @@ def test_add_an_app_walkthrough_works_as_written(default_project, default_venv, 
     project = tmp_path / "project"
     shutil.copytree(default_project, project, ignore=shutil.ignore_patterns("db.sqlite3*", "staticfiles"))
     env = venv_env(default_venv, production_env())
-    section, files = walkthrough((project / "README.md").read_text())
+    readme_section = (project / "README.md").read_text().split("## Add an app\n")[1].split("\n## ")[0]
+    assert "(docs/add-an-app.md)" in readme_section
+    section, files = walkthrough((project / "docs" / "add-an-app.md").read_text())
     assert sorted(files) == ["orders/admin.py", "orders/models.py", "orders/serializers.py",
                              "orders/tests.py", "orders/urls.py", "orders/views.py"]
 

@@ -47,7 +47,7 @@ def test_deploy_checks_warn_about_the_default_admin_url(deployed):
     project, venv = deployed
     result = run(["python", "manage.py", "check", "--deploy"], project, venv_env(venv, production_env()))
     assert "(plumbing.W001) The admin is served at the guessable /admin/." in result.stderr
-    # Silenced: django-ratelimit's backend warning and the two later HSTS stages (README).
+    # Silenced: django-ratelimit's backend warning and the two later HSTS stages (docs/security.md).
     assert "System check identified 1 issue (3 silenced)" in result.stderr
 
 

@@ -32,7 +32,7 @@ def test_plain_http_is_redirected_to_https(web):
 def test_security_headers_over_https(web):
     status, headers, _ = web.http.get("/", HTTPS)
     assert status == 200
-    assert headers["Strict-Transport-Security"] == "max-age=31536000"  # host only: README "HSTS rollout"
+    assert headers["Strict-Transport-Security"] == "max-age=31536000"  # host only: docs/security.md "HSTS rollout"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"

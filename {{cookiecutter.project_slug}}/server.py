@@ -3,8 +3,8 @@
 granian reads request headers in Rust, so a client that sends them slowly costs no Python
 thread; through its RSGI interface, plumbing/bodies.py then reads each body on the process's
 event loop before Django runs, and runs Django on WEB_THREADS threads per process, in arrival
-order. Slow clients cost memory, not the threads that serve everyone else. Why granian, why RSGI
-rather than its WSGI interface, and what was measured: the README's "Web server" section.
+order. Slow clients cost memory, not the threads that serve everyone else. What each limit
+does, and its variable: docs/web-server.md.
 https://github.com/emmett-framework/granian
 """
 
@@ -34,7 +34,7 @@ HEADER_TIMEOUT = env_int("WEB_HEADER_TIMEOUT", 10)
 # MiB: a process above this for two samples 30 s apart is replaced once its requests finish.
 MAX_RSS = env_int("WEB_MAX_RSS", 512)
 # Seconds requests in flight get to finish on SIGTERM; keep RAILWAY_DEPLOYMENT_DRAINING_SECONDS
-# above it (README), or Railway kills the process first.
+# above it (docs/deploy.md), or Railway kills the process first.
 SHUTDOWN_TIMEOUT = env_int("WEB_SHUTDOWN_TIMEOUT", 25)
 
 

@@ -293,7 +293,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = not DEBUG
 # Railway's health probe speaks plain HTTP and fails on a redirect (patterns have no leading /).
 SECURE_REDIRECT_EXEMPT = [r"^health/$"]
-# HSTS, rolled out in stages (README "HSTS rollout"): by default a year for this host only,
+# HSTS, rolled out in stages (docs/security.md): by default a year for this host only,
 # which the HTTPS redirect already commits to. includeSubDomains and preload bind every
 # subdomain for a year or more: turn them on once all of them serve HTTPS.
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
@@ -343,7 +343,7 @@ CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}
 
 # --- Request bodies --------------------------------------------------------------------------
 # server.py serves through plumbing/bodies.py: each body is read whole, within these limits,
-# before Django runs; over a limit the answer is 413/408 JSON (README, "Web server").
+# before Django runs; over a limit the answer is 413/408 JSON (docs/web-server.md).
 # Larger bodies get 413 JSON before they are read; Django's default, made explicit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # JSON bodies: bytes, and values (arrays, objects, keys, items) counted before parsing, since
