@@ -41,7 +41,8 @@ def test_readme_gives_the_command_ci_runs():
     ci_lines = (TEMPLATE_DIR / ".ci" / "run").read_text().splitlines()
     command = ci_lines[-1]
     assert command.startswith("python3 -m venv .venv")
-    assert command in (TEMPLATE_DIR / "README.md").read_text().splitlines()
+    for guide in ("README.md", "CONTRIBUTING.md"):
+        assert command in (TEMPLATE_DIR / guide).read_text().splitlines(), guide
 
 
 def section(markdown, heading):
