@@ -381,6 +381,16 @@ def drop_database(venv, name):
     )
 
 
+def database_rows(venv, url, statement):
+    """The rows one SQL statement returns (as JSON would give them), run and committed on its own."""
+    code = (
+        "import json, sys, psycopg\n"
+        "with psycopg.connect(sys.argv[1], autocommit=True) as db:\n"
+        "    print(json.dumps(db.execute(sys.argv[2]).fetchall(), default=str))"
+    )
+    return json.loads(venv_python(venv, code, url, statement))
+
+
 def flush_redis_db(venv, url):
     venv_python(venv, "import sys, redis; redis.Redis.from_url(sys.argv[1]).flushdb()", url)
 

@@ -85,23 +85,25 @@ class Mailbox:
 
 
 class Worker:
-    """The Procfile worker command, as Railway runs it: sh -c, its own process group."""
+    """The Procfile worker command (or another Procfile line that logs `ready` once started), as
+    Railway runs it: sh -c, its own process group."""
 
-    def __init__(self, project, env, log_path):
+    def __init__(self, project, env, log_path, process="worker", ready="Starting worker"):
         self.project, self.env, self.log_path = project, env, log_path
+        self.name, self.ready = process, ready
         self.process = None
 
     def start(self, timeout=60):
         self.log = open(self.log_path, "ab")
         self.offset = self.log_path.stat().st_size
         self.process = subprocess.Popen(
-            ["sh", "-c", procfile_command(self.project, "worker")], cwd=self.project, env=self.env,
+            ["sh", "-c", procfile_command(self.project, self.name)], cwd=self.project, env=self.env,
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
-        while not any("Starting worker" in r.get("message", "") for r in self.records()):
+        while not any(self.ready in r.get("message", "") for r in self.records()):
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"worker did not start ({self.process.poll()}):\n{self.output()}")
+                raise AssertionError(f"{self.name} did not start ({self.process.poll()}):\n{self.output()}")
             time.sleep(0.1)
         return self
 

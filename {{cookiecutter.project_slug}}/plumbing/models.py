@@ -14,3 +14,14 @@ class RateLimitCounter(models.Model):
 
     def __str__(self):
         return f"{self.cache_key}={self.value}"
+
+
+class ScheduledTask(models.Model):
+    """A periodic task's last due time enqueued by the scheduler (plumbing/schedule.py)."""
+
+    task = models.CharField(max_length=255, primary_key=True)
+    due = models.DateTimeField()
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.task} (last due {self.due:%Y-%m-%d %H:%M:%S} UTC)"

@@ -30,6 +30,26 @@ def pending_migrations():
     return executor.migration_plan(executor.loader.graph.leaf_nodes())
 
 
+def require_database_queue():
+    """Refuse to start unless tasks go to the database queue (shared with the scheduler)."""
+    if not isinstance(task_backends["default"], DatabaseBackend):
+        raise CommandError(
+            f"TASKS_BACKEND is {settings.TASKS_BACKEND}: tasks run where they are enqueued, "
+            "so the worker and the scheduler have nothing to do. Set TASKS_BACKEND=database."
+        )
+
+
+def wait_for_migrations(timeout):
+    """Wait until the web service has applied the migrations (only web migrates)."""
+    deadline = time.monotonic() + timeout
+    while pending_migrations():
+        if time.monotonic() > deadline:
+            raise CommandError("Migrations are still pending: is the web service deploying?")
+        logger.info("Waiting for the web service to apply the migrations")
+        time.sleep(5)
+        connection.close()
+
+
 class Command(BaseCommand):
     help = "Run the background worker: wait for migrations, prune old results, run db_worker."
 
@@ -42,18 +62,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, migration_timeout, verbosity, **options):
-        if not isinstance(task_backends["default"], DatabaseBackend):
-            raise CommandError(
-                f"TASKS_BACKEND is {settings.TASKS_BACKEND}: tasks run inside the requests that "
-                "enqueue them, so a worker has nothing to do. Set TASKS_BACKEND=database."
-            )
-        deadline = time.monotonic() + migration_timeout
-        while pending_migrations():
-            if time.monotonic() > deadline:
-                raise CommandError("Migrations are still pending: is the web service deploying?")
-            logger.info("Waiting for the web service to apply the migrations")
-            time.sleep(5)
-            connection.close()
+        require_database_queue()
+        wait_for_migrations(migration_timeout)
         call_command(
             "prune_db_task_results",
             queue_name="*",
