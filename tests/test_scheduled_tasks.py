@@ -1,21 +1,25 @@
 """Periodic tasks end to end on PostgreSQL: two Procfile `scheduler` processes at once (a deploy
 overlapping the old one) enqueue each due run of a per-second task exactly once and the worker
-runs each once; runs missed while no scheduler ran are enqueued once when one starts again.
+runs each once; runs missed while no scheduler ran are enqueued once when one starts again; an
+expired API token gets 401 from the web command and is deleted by its scheduled clean-up.
 The controlled-clock cases (daily schedules, days of downtime) are the baked project's own
 tests (plumbing/tests/test_schedule.py), which tests/test_production.py runs on PostgreSQL."""
 
+import json
 import subprocess
 import time
 from datetime import datetime
 
 import pytest
 
-from helpers import Server, create_database, database_rows, deploy_copy, drop_database
-from helpers import production_env, require_service, venv_env
+from helpers import Server, api, create_database, database_rows, deploy_copy, drop_database
+from helpers import production_env, require_service, signup, venv_env
 from test_tasks import Worker
 
 pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.worker]
 EVERY_SECOND = "accounts.tasks.every_second"
+CLEAN_UP = "accounts.tasks.delete_expired_tokens"
+TOKEN_LIFETIME = 6  # seconds: enough for signup and one call on a busy machine
 # Appended to the checkout's accounts/tasks.py (which imports task and cron already).
 EVERY_SECOND_TASK = '''
 
@@ -36,7 +40,9 @@ def stack(deployed, tmp_path_factory):
     with open(project / "accounts" / "tasks.py", "a") as tasks:
         tasks.write(EVERY_SECOND_TASK)
     url, name = create_database(venv)
-    env = venv_env(venv, production_env(DATABASE_URL=url, DATABASE_SSL_REQUIRE="false"))
+    env = venv_env(venv, production_env(
+        DATABASE_URL=url, DATABASE_SSL_REQUIRE="false", TOKEN_LIFETIME=str(TOKEN_LIFETIME),
+    ))
     web = Server(project, env, workdir / "web.log")
     web.start()  # migrates, as on Railway
     started = []
@@ -114,3 +120,26 @@ def test_runs_missed_while_no_scheduler_ran_are_enqueued_once(stack):
     due, level, record = runs[0]
     assert level == "WARNING" and record["missed"] >= 2, record
     assert (due - last).total_seconds() == record["missed"] + 1  # the latest only, not the missed
+
+
+def test_an_expired_token_gets_401_and_is_deleted_by_its_scheduled_clean_up(stack):
+    web, process, sql = stack
+    token = signup(web)
+    assert api(web, "GET", "/api/auth/me/", token=token)[0] == 200
+    time.sleep(TOKEN_LIFETIME + 0.5)
+    status, headers, body = api(web, "GET", "/api/auth/me/", token=token)
+    assert status == 401 and headers["WWW-Authenticate"] == "Token"
+    assert json.loads(body) == {"detail": "Token expired: log in again for a new one."}
+
+    # The clean-up is hourly: make its last run an hour older, as if the hour had passed.
+    once = ["sh", "-c", "python manage.py scheduler --once"]
+    subprocess.run(once, cwd=web.project, env=web.env, check=True, capture_output=True, timeout=60)
+    rewind = "UPDATE plumbing_scheduledtask SET due = due - interval '1 hour' WHERE task = '{}'"
+    assert sql(rewind.format(CLEAN_UP) + " RETURNING task") == [[CLEAN_UP]]
+    result = subprocess.run(
+        once, cwd=web.project, env=web.env, check=True, capture_output=True, text=True, timeout=60
+    )
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert len(enqueued(records, CLEAN_UP)) == 1, result.stdout
+    assert drain(process("worker", "cleaner"), sql, CLEAN_UP) == {"SUCCESSFUL": 1}
+    assert sql(f"SELECT count(*) FROM authtoken_token WHERE key = '{token}'") == [[0]]

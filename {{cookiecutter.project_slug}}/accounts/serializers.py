@@ -125,5 +125,12 @@ class PasswordResetConfirmSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
+    token = serializers.CharField(
+        read_only=True, help_text="Send it as `Authorization: Token <token>`."
+    )
+    expires = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the token stops working (then 401: log in again); null if never.",
+    )
     user = UserSerializer(read_only=True)

@@ -1,4 +1,5 @@
-"""Background tasks of the accounts app: the password-reset e-mail.
+"""Background tasks of the accounts app: the password-reset e-mail, and the hourly clean-up of
+expired API tokens (a periodic task: plumbing/schedule.py).
 
 The request only enqueues the address it was given, so it does the same work (and answers the
 same) whether or not an account uses it; the worker looks the account up and sends the mail.
@@ -17,6 +18,11 @@ from django.utils.http import urlsafe_base64_encode
 {%- if cookiecutter.django_version == "5.2" %}
 from django_tasks import task
 {%- endif %}
+from rest_framework.authtoken.models import Token
+
+from plumbing.schedule import cron
+
+from .authentication import expired_before
 
 CONFIRM_PATH = "/api/auth/password-reset/confirm/"
 
@@ -56,3 +62,15 @@ def send_password_reset_email(email):
             [getattr(user, user.get_email_field_name())],
         )
     return sent
+
+
+@cron("7 * * * *")  # hourly, at 7 past (UTC)
+@task()
+def delete_expired_tokens():
+    """Delete the API tokens older than TOKEN_LIFETIME (refused already, kept only until now).
+    Returns how many were deleted."""
+    cutoff = expired_before()
+    if cutoff is None:
+        return 0
+    deleted, _ = Token.objects.filter(created__lte=cutoff).delete()
+    return deleted

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from plumbing.ratelimit import login_lockout, ratelimit
 from plumbing.schema import DetailSerializer
 
+from .authentication import expired_before, expires_at
 from .serializers import (
     LoginSerializer,
     PasswordChangeSerializer,
@@ -31,8 +32,13 @@ from .tasks import send_password_reset_email
 
 
 def token_response(user, status_code=status.HTTP_200_OK):
+    """The user's token (a new one if theirs has expired), with when it expires."""
+    cutoff = expired_before()
+    if cutoff is not None:
+        Token.objects.filter(user=user, created__lte=cutoff).delete()
     token, _ = Token.objects.get_or_create(user=user)
-    return Response({"token": token.key, "user": UserSerializer(user).data}, status=status_code)
+    body = {"token": token.key, "expires": expires_at(token), "user": UserSerializer(user).data}
+    return Response(TokenSerializer(body).data, status=status_code)
 
 
 class PublicView(APIView):

@@ -5,6 +5,7 @@ Shared by config/settings.py and server.py so both agree on every value.
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -96,6 +97,24 @@ def env_rate(name, default):
     if not RATE_RE.match(value):
         raise ImproperlyConfigured(f"{name} must look like 5/m or 100/h, not {value!r}.")
     return value
+
+
+DURATION_RE = re.compile(r"^([0-9]+)([smhd]?)$")
+DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def env_duration(name, default):
+    """A length of time as a timedelta: seconds, or a number with s, m, h or d (30d, 12h);
+    "never" (or 0) gives None."""
+    value = env(name, default).lower()
+    if value in {"never", "0"}:
+        return None
+    match = DURATION_RE.match(value)
+    if not match:
+        raise ImproperlyConfigured(
+            f"{name} must look like 3600, 90m, 12h, 30d or never, not {value!r}."
+        )
+    return timedelta(seconds=int(match[1]) * DURATION_UNITS[match[2]])
 
 
 BUCKET_REQUIRED = ("BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY")

@@ -17,6 +17,7 @@ from config.env import (
     env,
     env_bool,
     env_bucket,
+    env_duration,
     env_float,
     env_int,
     env_list,
@@ -362,7 +363,7 @@ REST_FRAMEWORK = {
         *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",  # DRF's, with TOKEN_LIFETIME
         # Session login for the browsable API while developing.
         *(["rest_framework.authentication.SessionAuthentication"] if DEBUG else []),
     ],
@@ -388,6 +389,11 @@ REST_FRAMEWORK = {
     ],
 }
 
+# --- API tokens ----------------------------------------------------------------------------------
+# A token stops working this long after login (then 401: log in again); logout and password
+# changes revoke it at once, and an hourly task deletes expired ones (accounts/authentication.py).
+TOKEN_LIFETIME = env_duration("TOKEN_LIFETIME", "30d")
+
 # --- OpenAPI (drf-spectacular): /api/schema/ and Swagger UI at /api/docs/ ---------------------
 # API_DOCS: "public", "staff" (signed-in staff only) or "off". Swagger UI's files are served
 # from this site (drf-spectacular-sidecar), and its setup script is a separate file: the CSP
@@ -408,7 +414,7 @@ SPECTACULAR_SETTINGS = {
     # Staff sign in through the admin, so the docs accept its session as well as tokens.
     "SERVE_AUTHENTICATION": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ExpiringTokenAuthentication",
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

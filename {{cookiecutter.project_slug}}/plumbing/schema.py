@@ -72,7 +72,11 @@ class AutoSchema(SpectacularAutoSchema):
             responses["413"] = ("Request body too large.", error, None)
             responses["415"] = ("Unsupported Content-Type.", error, None)
         if authenticators:
-            responses["401"] = ("No credentials, or invalid ones.", error, None)
+            responses["401"] = (
+                "No credentials, invalid ones, or an expired token (log in again).",
+                error,
+                None,
+            )
         needs_more = any(not isinstance(p, (AllowAny, IsAuthenticated)) for p in permissions)
         anonymous_refused = not authenticators and any(
             not isinstance(p, AllowAny) for p in permissions

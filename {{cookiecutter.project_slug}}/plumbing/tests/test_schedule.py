@@ -19,7 +19,7 @@ from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
 from plumbing.models import ScheduledTask
-from plumbing.schedule import Schedule, Scheduler, cron
+from plumbing.schedule import Schedule, Scheduler, cron, schedules
 
 # Real transactions: each pass of the scheduler closes connections left inside one (as a
 # test's would be), as the worker does.
@@ -133,6 +133,11 @@ def test_schedules_are_listed_in_the_admin(database_queue, admin_client, setting
 def test_a_bad_cron_expression_names_the_task():
     with pytest.raises(ImproperlyConfigured, match="report: 'every day' is not a cron"):
         cron("every day")(report)
+
+
+def test_the_project_schedules_the_token_clean_up():
+    names = {s.name: s.expression for s in schedules()}
+    assert names["accounts.tasks.delete_expired_tokens"] == "7 * * * *"
 
 
 def test_the_scheduler_refuses_to_start_without_the_database_queue(settings):
