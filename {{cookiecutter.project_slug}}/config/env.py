@@ -117,6 +117,12 @@ def env_duration(name, default):
     return timedelta(seconds=int(match[1]) * DURATION_UNITS[match[2]])
 
 
+def env_cron(name, default):
+    """A cron schedule (minute hour day month weekday, UTC), or None for "off"."""
+    value = env(name, default)
+    return None if value.lower() == "off" else value
+
+
 BUCKET_REQUIRED = ("BUCKET", "ACCESS_KEY_ID", "SECRET_ACCESS_KEY")
 BUCKET_OPTIONAL = ("REGION", "ENDPOINT")
 

@@ -17,6 +17,7 @@ from config.env import (
     env,
     env_bool,
     env_bucket,
+    env_cron,
     env_duration,
     env_float,
     env_int,
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "django_tasks",
 {%- endif %}
     "django_tasks_db",
+    "dbbackup",
 {%- if cookiecutter.use_cors %}
     "corsheaders",
 {%- endif %}
@@ -502,6 +504,23 @@ TASKS_RETRY_DELAY = env_float("TASKS_RETRY_DELAY", 30)
 # Finished task results are kept this long, then deleted when the worker starts (and by
 # `python manage.py prune_db_task_results --min-age-days N`, e.g. from a Railway cron service).
 TASKS_RESULTS_DAYS = env_int("TASKS_RESULTS_DAYS", 14)
+
+# --- Backups (django-dbbackup) ----------------------------------------------------------------
+# `python manage.py backup` writes a gzipped dump under backups/ in the bucket, keeping the last
+# BACKUP_KEEP (without a bucket: a local backups/ folder, refused on Railway, whose disk does not
+# outlive a deploy). BACKUP_SCHEDULE (cron, UTC, or off) runs it as a periodic task: daily at
+# 03:00 when there is a bucket. `restore` brings one back (plumbing/backup.py, docs/backups.md).
+BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
+BACKUP_SCHEDULE = env_cron("BACKUP_SCHEDULE", "0 3 * * *" if bucket else "off")
+BACKUP_NEEDS_BUCKET = not bucket and bool(env("RAILWAY_ENVIRONMENT_NAME"))
+backup_location = "backups" if bucket else BASE_DIR / "backups"
+STORAGES["dbbackup"] = {
+    **media_storage,
+    "OPTIONS": {**media_storage.get("OPTIONS", {}), "location": backup_location},
+}
+DBBACKUP_CLEANUP_KEEP = BACKUP_KEEP
+DBBACKUP_FILENAME_TEMPLATE = "{databasename}-{datetime}.{extension}"  # default-2026-12-06-030000
+DBBACKUP_SEND_EMAIL = False  # a failure is logged at ERROR (and so reaches Sentry) instead
 
 # --- E-mail ------------------------------------------------------------------------------------
 # EMAIL_URL: smtp://user:password@host:port, smtp+tls:// for STARTTLS, smtp+ssl:// for TLS

@@ -50,6 +50,9 @@ def logging_config():
         }
     names = list(handlers)
     handlers["null"] = {"class": "logging.NullHandler"}
+    # django-dbbackup's commands set the level of their logger's first stream handler, or add a
+    # plain-text one on stderr if it has none: this one is theirs to set (plumbing/backup.py).
+    handlers["dbbackup"] = handlers["stdout"]
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -88,6 +91,7 @@ def logging_config():
                 "filters": ["granian_notes"],
             },
             "granian.access": {"handlers": ["null"], "propagate": False},
+            "dbbackup.command": {"handlers": ["dbbackup"], "propagate": False},
             # runserver (development) logs each request too: keep only its other messages, such
             # as "You're accessing the development server over HTTPS".
             "django.server": {

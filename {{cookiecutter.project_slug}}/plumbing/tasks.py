@@ -1,4 +1,4 @@
-"""Retries for background tasks, and a log line for each one.
+"""Retries for background tasks, and a log line for each one; the scheduled backup.
 
 The tasks API (django.tasks) records a failure and stops; django-tasks-db has no retries of its
 own. On the database backend a failed task is put back in the queue, on the same row (so its
@@ -13,15 +13,17 @@ from datetime import timedelta
 
 from django.conf import settings
 {%- if cookiecutter.django_version == "6.1" %}
-from django.tasks import TaskResultStatus
+from django.tasks import TaskResultStatus, task
 from django.tasks.signals import task_finished
 {%- endif %}
 from django.utils import timezone
 {%- if cookiecutter.django_version == "5.2" %}
-from django_tasks import TaskResultStatus
+from django_tasks import TaskResultStatus, task
 from django_tasks.signals import task_finished
 {%- endif %}
 from django_tasks_db import DatabaseBackend
+
+from .schedule import cron
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +66,15 @@ def retry_failed_task(sender, task_result, **kwargs):
         delay,
         extra={**context, "retry_in": delay},
     )
+
+
+@cron(settings.BACKUP_SCHEDULE)
+@task()
+def backup_database():
+    """The scheduled backup (BACKUP_SCHEDULE, plumbing/backup.py); returns the backup's name."""
+    from .backup import backup
+
+    return backup()
 
 
 def connect():

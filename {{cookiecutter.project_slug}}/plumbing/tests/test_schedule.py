@@ -19,7 +19,7 @@ from django_tasks import task
 from django_tasks_db.models import DBTaskResult
 
 from plumbing.models import ScheduledTask
-from plumbing.schedule import Schedule, Scheduler, cron, schedules
+from plumbing.schedule import SCHEDULES, Schedule, Scheduler, cron, schedules
 
 # Real transactions: each pass of the scheduler closes connections left inside one (as a
 # test's would be), as the worker does.
@@ -135,9 +135,10 @@ def test_a_bad_cron_expression_names_the_task():
         cron("every day")(report)
 
 
-def test_the_project_schedules_the_token_clean_up():
+def test_the_project_schedules_the_token_clean_up_and_the_backup(settings):
     names = {s.name: s.expression for s in schedules()}
     assert names["accounts.tasks.delete_expired_tokens"] == "7 * * * *"
+    assert ("plumbing.tasks.backup_database" in SCHEDULES) == bool(settings.BACKUP_SCHEDULE)
 
 
 def test_the_scheduler_refuses_to_start_without_the_database_queue(settings):
