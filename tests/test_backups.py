@@ -5,12 +5,13 @@ dropped and `python manage.py restore` brings the same rows back, and no login w
 
 import gzip
 import json
+import shutil
 import time
 
 import pytest
 
 from helpers import POSTGRES_ADMIN_URL, create_database, database_rows, deploy_copy, drop_database
-from helpers import require_service, run, venv_env, venv_python
+from helpers import require_service, run, unavailable, venv_env, venv_python
 from test_files import MotoServer, bucket_env
 from test_tasks import Worker
 
@@ -35,6 +36,8 @@ def moto(tmp_path_factory):
 def drill(deployed, moto, tmp_path):
     """A checkout of the default bake on a new PostgreSQL database, backing up to a new bucket."""
     require_service("PostgreSQL", "127.0.0.1", 5432)
+    if not shutil.which("pg_dump"):
+        unavailable("pg_dump is not installed (Debian: postgresql-client)")
     source, venv = deployed
     project = deploy_copy(source, tmp_path / "app")
     url, name = create_database(venv)
