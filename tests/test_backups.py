@@ -1,5 +1,5 @@
-"""The backup drill, end to end on PostgreSQL and moto's S3 server on loopback: rows in the
-database, `python manage.py backup` and the scheduled daily backup (scheduler, then worker) to
+"""The backup drill, end to end on PostgreSQL and moto's S3 server on loopback, for both Django
+lines: rows in the database, `python manage.py backup` and the scheduled daily backup (scheduler, then worker) to
 the bucket, gzipped and named by time with only the last BACKUP_KEEP kept; then the database is
 dropped and `python manage.py restore` brings the same rows back, and no login with them."""
 
@@ -32,13 +32,14 @@ def moto(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture
-def drill(deployed, moto, tmp_path):
-    """A checkout of the default bake on a new PostgreSQL database, backing up to a new bucket."""
+@pytest.fixture(params=["5.2", "6.1"], ids=lambda version: f"django{version}")
+def drill(request, deployed, variant, moto, tmp_path):
+    """A checkout of a bake (each Django line: their tasks APIs differ) on a new PostgreSQL
+    database, backing up to a new bucket."""
     require_service("PostgreSQL", "127.0.0.1", 5432)
     if not shutil.which("pg_dump"):
         unavailable("pg_dump is not installed (Debian: postgresql-client)")
-    source, venv = deployed
+    source, venv = deployed if request.param == "5.2" else variant(django_version=request.param)
     project = deploy_copy(source, tmp_path / "app")
     url, name = create_database(venv)
     bucket = moto.create_bucket()
