@@ -38,8 +38,8 @@ def test_add_an_app_walkthrough_works_as_written(default_project, default_venv, 
     assert "manage.py startapp orders" in section
     run(["python", "manage.py", "startapp", "orders"], project, env)
     settings, urls = project / "config/settings.py", project / "config/urls.py"
-    assert 'add `"orders",` at the end of `INSTALLED_APPS`' in section
-    settings.write_text(append_to_list(settings.read_text(), "INSTALLED_APPS = [", '    "orders",'))
+    assert 'add `"orders",` at the end of `PROJECT_APPS`' in section
+    settings.write_text(append_to_list(settings.read_text(), "PROJECT_APPS = [", '    "orders",'))
     assert 'add `path("api/", include("orders.urls")),` to\n   `urlpatterns`' in section
     urls.write_text(append_to_list(urls.read_text(), "urlpatterns = [", '    path("api/", include("orders.urls")),'))
     for path, source in files.items():

@@ -1,29 +1,40 @@
 """Settings for {{ cookiecutter.project_name }}.
 
 Every value that differs between machines comes from the environment (see .env.example);
-a local .env is read by config/env.py. Production is the default: DEBUG is off unless set.
+a local .env is read by config/env.py, which also parses and checks each variable.
+Production is the default: DEBUG is off unless set.
+
+Your apps go in PROJECT_APPS, your own settings at the end of the file: template updates
+(`cruft update`) change the lines around them, never those (docs/settings.md).
 """
 
-from pathlib import Path
-
-import dj_database_url
-import filetype
-from django.core.exceptions import ImproperlyConfigured
-from django.core.management.utils import get_random_secret_key
 from whitenoise.compress import Compressor
 
 from config.env import (
     BASE_DIR,
+    backup_storage,
     env,
     env_bool,
     env_bucket,
+    env_caches,
+    env_choice,
     env_cron,
+    env_database,
     env_duration,
     env_float,
     env_int,
     env_list,
     env_rate,
+    env_secret_key,
     env_smtp,
+    env_upload_types,
+    https_origins,
+    mail_backend,
+    media_storage,
+    public_hosts,
+{%- if cookiecutter.django_version == "6.1" %}
+    smtp_options,
+{%- endif %}
 )
 from plumbing.logging import logging_config
 {%- if cookiecutter.use_sentry %}
@@ -32,38 +43,22 @@ from plumbing.sentry import init_sentry
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = env("DJANGO_SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set. Production needs a long random key: generate one with"
-            " python3 -c 'import secrets; print(secrets.token_urlsafe(50))' and set it as a"
-            " variable."
-        )
-    SECRET_KEY = get_random_secret_key()  # DEBUG only: a new key each start, never stored
+# Django's signing key: required in production; with DEBUG a new one each start, never stored.
+SECRET_KEY = env_secret_key("DJANGO_SECRET_KEY", debug=DEBUG)
 
 # --- Hosts -------------------------------------------------------------------------------------
-# Railway injects its generated domain; its health probe uses this Host header during deploys:
-# https://docs.railway.com/reference/healthchecks
+# Railway's health probe uses this Host header during deploys (the domain Railway generated,
+# RAILWAY_PUBLIC_DOMAIN, is in PUBLIC_HOSTS): https://docs.railway.com/reference/healthchecks
 RAILWAY_HEALTHCHECK_HOST = "healthcheck.railway.app"
-PUBLIC_HOSTS = env_list("ALLOWED_HOSTS", "{{ cookiecutter.domain_name }}")
-if env("RAILWAY_PUBLIC_DOMAIN"):
-    PUBLIC_HOSTS.append(env("RAILWAY_PUBLIC_DOMAIN"))
-ALLOWED_HOSTS = [*PUBLIC_HOSTS, RAILWAY_HEALTHCHECK_HOST]
-if DEBUG:
-    ALLOWED_HOSTS += ["localhost", "127.0.0.1", "[::1]"]
+PUBLIC_HOSTS = public_hosts("ALLOWED_HOSTS", "{{ cookiecutter.domain_name }}")
+LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"]
+ALLOWED_HOSTS = [*PUBLIC_HOSTS, RAILWAY_HEALTHCHECK_HOST, *(LOCAL_HOSTS if DEBUG else [])]
 # A leading dot in ALLOWED_HOSTS means "and every subdomain": *.host for CSRF.
-CSRF_TRUSTED_ORIGINS = env_list(
-    "CSRF_TRUSTED_ORIGINS",
-    ",".join(
-        f"https://*{host}" if host.startswith(".") else f"https://{host}"
-        for host in PUBLIC_HOSTS
-        if host != "*"
-    ),
-)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", https_origins(PUBLIC_HOSTS))
 
 # --- Applications ------------------------------------------------------------------------------
-INSTALLED_APPS = [
+# The template's apps; yours are PROJECT_APPS, below.
+TEMPLATE_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -87,9 +82,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "plumbing",
+]
+# Your apps: add each one you create at the end (`python manage.py startapp orders`, then
+# "orders"). accounts/ and files/ are yours too: examples to keep, change or remove.
+PROJECT_APPS = [
     "accounts",
     "files",
 ]
+INSTALLED_APPS = [*TEMPLATE_APPS, *PROJECT_APPS]
 
 MIDDLEWARE = [
     # Outermost: request id, timing and one log line per request, whatever happens inside.
@@ -138,44 +138,13 @@ TEMPLATES = [
 
 # --- Database ----------------------------------------------------------------------------------
 # DATABASE_URL unset or empty: SQLite in the project folder. On Railway reference the database
-# service's URL ({% raw %}${{Postgres.DATABASE_URL}}{% endraw %}). https://github.com/jazzband/dj-database-url
-DATABASE_URL = env("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
-}
+# service's URL ({% raw %}${{Postgres.DATABASE_URL}}{% endraw %}); SQLite there stops startup unless it is on a
+# volume, since every deploy replaces the disk. https://github.com/jazzband/dj-database-url
+DATABASES = {"default": env_database("DATABASE_URL", base_dir=BASE_DIR, debug=DEBUG)}
 # Seconds a kept-open connection may sit unused before it is checked (SELECT 1) at its next
 # request; one used more recently skips it unless its socket shows it closed
 # (plumbing/connections.py).
 DATABASE_HEALTH_CHECK_IDLE = env_float("DATABASE_HEALTH_CHECK_IDLE", 5)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    if DATABASES["default"]["NAME"] != ":memory:":
-        # A relative sqlite:///file is relative to the project, not the current directory.
-        DATABASES["default"]["NAME"] = str(BASE_DIR / DATABASES["default"]["NAME"])
-    # Several server processes share the file: WAL readers do not block the writer, IMMEDIATE
-    # transactions take the write lock up front, and a busy writer waits instead of failing.
-    DATABASES["default"]["OPTIONS"] = {
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    }
-else:
-    # PostgreSQL: TLS by default in production (DATABASE_SSL_REQUIRE=false for a local server).
-    if env_bool("DATABASE_SSL_REQUIRE", not DEBUG):
-        DATABASES["default"].setdefault("OPTIONS", {})["sslmode"] = "require"
-    # Fail fast when the database is unreachable, so /health/ can say so within seconds.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-# On Railway the container's disk is replaced at every deploy: SQLite there would lose every
-# row, unless its file is on a mounted volume. https://docs.railway.com/reference/volumes
-if env("RAILWAY_ENVIRONMENT_NAME") and DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    volume = env("RAILWAY_VOLUME_MOUNT_PATH")
-    database_file = Path(DATABASES["default"]["NAME"]).resolve()
-    on_volume = bool(volume) and database_file.is_relative_to(Path(volume).resolve())
-    if not on_volume and not env_bool("ALLOW_EPHEMERAL_SQLITE", False):
-        raise ImproperlyConfigured(
-            "DATABASE_URL is unset or SQLite outside a volume on Railway: every row would be "
-            "lost at the next deploy. Set DATABASE_URL={% raw %}${{Postgres.DATABASE_URL}}{% endraw %} "
-            "(or ALLOW_EPHEMERAL_SQLITE=true to accept that)."
-        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users, passwords, i18n --------------------------------------------------------------------
@@ -207,70 +176,15 @@ USE_TZ = True
 # use presigned URLs. https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
 MEDIA_URL = "media/"
 MEDIA_ROOT = BASE_DIR / env("MEDIA_ROOT", "media")
-bucket = env_bucket()
-MEDIA_BUCKET = bucket["BUCKET"] if bucket else ""
-if bucket:
-    from botocore.config import Config as S3Config  # only with a bucket: slow to import
-
-    addressing_style = env("S3_ADDRESSING_STYLE", "virtual")
-    if addressing_style not in {"virtual", "path", "auto"}:
-        raise ImproperlyConfigured(
-            f"S3_ADDRESSING_STYLE must be virtual, path or auto, not {addressing_style!r}."
-        )
-    checksums = env("S3_CHECKSUMS", "when_supported")
-    if checksums not in {"when_supported", "when_required"}:
-        raise ImproperlyConfigured(
-            f"S3_CHECKSUMS must be when_supported or when_required, not {checksums!r}."
-        )
-    url_expiry = env_int("S3_URL_EXPIRY", 300)
-    if not 1 <= url_expiry <= 604_800:  # SigV4 presigned URLs live at most 7 days
-        raise ImproperlyConfigured(f"S3_URL_EXPIRY must be 1 to 604800 seconds, not {url_expiry}.")
-    media_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": bucket["BUCKET"],
-            "access_key": bucket["ACCESS_KEY_ID"],
-            "secret_key": bucket["SECRET_ACCESS_KEY"],
-            "region_name": bucket["REGION"] or None,
-            "endpoint_url": bucket["ENDPOINT"] or None,
-            # Private objects: no ACL is sent (Railway has no public buckets; many providers
-            # reject ACLs); downloads are presigned GET URLs that expire after S3_URL_EXPIRY s.
-            "default_acl": None,
-            "querystring_auth": True,
-            "querystring_expire": url_expiry,
-            # Keys are random (files/models.py), so no existence check before each upload.
-            "file_overwrite": True,
-            "client_config": S3Config(
-                s3={"addressing_style": addressing_style},
-                signature_version="s3v4",
-                # CRC32 sent with each upload and checked by the server where it supports it;
-                # S3_CHECKSUMS=when_required for a provider that rejects checksum headers.
-                request_checksum_calculation=checksums,
-                response_checksum_validation=checksums,
-                # An unreachable bucket fails a request in seconds, not minutes (then 503).
-                connect_timeout=5,
-                read_timeout=30,
-                retries={"mode": "standard", "max_attempts": 3},
-            ),
-        },
-    }
-else:
-    media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-
-# Largest accepted upload (multipart/form-data body), in bytes: bigger ones get 413 before they
-# are read (RequestSizeLimitMiddleware). Other bodies keep DATA_UPLOAD_MAX_MEMORY_SIZE.
-MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 10_485_760)
+BUCKET = env_bucket()  # None: no bucket variables
+MEDIA_BUCKET = BUCKET["BUCKET"] if BUCKET else ""
 # Uploads over 1 MB are spooled to a temporary file, not held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1_048_576
 # Types accepted by POST /api/files/, detected from the bytes (python filetype's names).
-UPLOAD_ALLOWED_TYPES = env_list(
-    "UPLOAD_ALLOWED_TYPES", "image/jpeg,image/png,image/gif,image/webp,application/pdf"
+UPLOAD_ALLOWED_TYPES = env_upload_types(
+    "UPLOAD_ALLOWED_TYPES",
+    ["image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf"],
 )
-for upload_type in UPLOAD_ALLOWED_TYPES:
-    if filetype.get_type(mime=upload_type) is None:
-        raise ImproperlyConfigured(
-            f"UPLOAD_ALLOWED_TYPES: {upload_type!r} cannot be detected from a file's bytes."
-        )
 
 # --- Static files (WhiteNoise) -----------------------------------------------------------------
 # collectstatic runs in the Procfile: Railpack does not run it. https://whitenoise.readthedocs.io
@@ -278,7 +192,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
-    "default": media_storage,
+    "default": media_storage(BUCKET),
     # WhiteNoise's CompressedManifestStaticFilesStorage with faster Brotli (see the module).
     "staticfiles": {"BACKEND": "plumbing.storage.StaticFilesStorage"},
 }
@@ -400,9 +314,7 @@ TOKEN_LIFETIME = env_duration("TOKEN_LIFETIME", "30d")
 # API_DOCS: "public", "staff" (signed-in staff only) or "off". Swagger UI's files are served
 # from this site (drf-spectacular-sidecar), and its setup script is a separate file: the CSP
 # stays free of 'unsafe-inline'. https://drf-spectacular.readthedocs.io
-API_DOCS = env("API_DOCS", "public" if DEBUG else "staff")
-if API_DOCS not in {"public", "staff", "off"}:
-    raise ImproperlyConfigured(f"API_DOCS must be public, staff or off, not {API_DOCS!r}.")
+API_DOCS = env_choice("API_DOCS", ["public", "staff", "off"], "public" if DEBUG else "staff")
 SPECTACULAR_SETTINGS = {
     "TITLE": "{{ cookiecutter.project_name }}",
     "DESCRIPTION": "{{ cookiecutter.description }}",
@@ -452,22 +364,10 @@ CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", "X-Real-IP" if env("RAILWAY_ENVIRONME
 # Counters must be shared by every worker and replica and incremented atomically. Without
 # Redis they live in the database (a table created by migrate); with REDIS_URL, in Redis.
 REDIS_URL = env("REDIS_URL")
-if REDIS_URL:
-    REDIS_CACHE = {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
-        # Give up quickly if Redis is unreachable instead of holding the request.
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
-    }
-    CACHES = {"default": REDIS_CACHE, "ratelimit": REDIS_CACHE}
-else:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "ratelimit": {"BACKEND": "plumbing.counter_cache.AtomicCounterCache"},
-    }
-    # django-ratelimit warns (W001) about any backend it does not list; this one is shared and
-    # atomic, which is what its checks look for (tests/test_ratelimit.py shows it).
-    SILENCED_SYSTEM_CHECKS += ["django_ratelimit.W001"]
+CACHES = env_caches("REDIS_URL")
+# django-ratelimit warns (W001) about any backend it does not list; the database store is shared
+# and atomic, which is what its checks look for (plumbing/tests/test_ratelimit.py shows it).
+SILENCED_SYSTEM_CHECKS += [] if REDIS_URL else ["django_ratelimit.W001"]
 {%- if cookiecutter.use_cors %}
 
 # --- CORS (django-cors-headers) ----------------------------------------------------------------
@@ -483,7 +383,6 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 {%- else %}
 # The django-tasks backport of Django 6's tasks API: https://github.com/RealOrangeOne/django-tasks
 {%- endif %}
-TASKS_BACKEND = env("TASKS_BACKEND", "immediate" if DEBUG else "database")
 TASKS_BACKENDS = {
 {%- if cookiecutter.django_version == "6.1" %}
     "immediate": "django.tasks.backends.immediate.ImmediateBackend",
@@ -492,10 +391,7 @@ TASKS_BACKENDS = {
 {%- endif %}
     "database": "django_tasks_db.DatabaseBackend",
 }
-if TASKS_BACKEND not in TASKS_BACKENDS:
-    raise ImproperlyConfigured(
-        f"TASKS_BACKEND must be immediate or database, not {TASKS_BACKEND!r}."
-    )
+TASKS_BACKEND = env_choice("TASKS_BACKEND", TASKS_BACKENDS, "immediate" if DEBUG else "database")
 TASKS = {"default": {"BACKEND": TASKS_BACKENDS[TASKS_BACKEND]}}
 # A failed task runs again, up to TASKS_MAX_ATTEMPTS runs in all, after TASKS_RETRY_DELAY
 # seconds, doubled after each failure (plumbing/tasks.py). Tasks must be safe to run twice.
@@ -511,13 +407,9 @@ TASKS_RESULTS_DAYS = env_int("TASKS_RESULTS_DAYS", 14)
 # outlive a deploy). BACKUP_SCHEDULE (cron, UTC, or off) runs it as a periodic task: daily at
 # 03:00 when there is a bucket. `restore` brings one back (plumbing/backup.py, docs/backups.md).
 BACKUP_KEEP = env_int("BACKUP_KEEP", 14)
-BACKUP_SCHEDULE = env_cron("BACKUP_SCHEDULE", "0 3 * * *" if bucket else "off")
-BACKUP_NEEDS_BUCKET = not bucket and bool(env("RAILWAY_ENVIRONMENT_NAME"))
-backup_location = "backups" if bucket else BASE_DIR / "backups"
-STORAGES["dbbackup"] = {
-    **media_storage,
-    "OPTIONS": {**media_storage.get("OPTIONS", {}), "location": backup_location},
-}
+BACKUP_SCHEDULE = env_cron("BACKUP_SCHEDULE", "0 3 * * *" if BUCKET else "off")
+BACKUP_NEEDS_BUCKET = not BUCKET and bool(env("RAILWAY_ENVIRONMENT_NAME"))
+STORAGES["dbbackup"] = backup_storage(BUCKET, base_dir=BASE_DIR)
 DBBACKUP_CLEANUP_KEEP = BACKUP_KEEP
 DBBACKUP_FILENAME_TEMPLATE = "{databasename}-{datetime}.{extension}"  # default-2026-12-06-030000
 DBBACKUP_SEND_EMAIL = False  # a failure is logged at ERROR (and so reaches Sentry) instead
@@ -527,31 +419,25 @@ DBBACKUP_SEND_EMAIL = False  # a failure is logged at ERROR (and so reaches Sent
 # (config/env.py). Without it, DEBUG prints mail to the console and production logs an error
 # for each message instead of sending it (plumbing/mail.py).
 SMTP = env_smtp("EMAIL_URL")
-EMAIL_TIMEOUT_SECONDS = env_int("EMAIL_TIMEOUT", 10)  # Django's default waits forever
 {%- if cookiecutter.django_version == "6.1" %}
-if SMTP:
-    MAILER = {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {**SMTP, "timeout": EMAIL_TIMEOUT_SECONDS},
-    }
-elif DEBUG:
-    MAILER = {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
-else:
-    MAILER = {"BACKEND": "plumbing.mail.NotConfiguredBackend"}
 # Django 6.1's mail configuration (the EMAIL_* settings are deprecated).
 # https://docs.djangoproject.com/en/6.1/topics/email/
-MAILERS = {"default": MAILER}
+MAILERS = {
+    "default": {
+        "BACKEND": mail_backend(SMTP, debug=DEBUG),
+        # Django's default timeout waits forever.
+        "OPTIONS": smtp_options(SMTP, timeout=env_int("EMAIL_TIMEOUT", 10)),
+    }
+}
 {%- else %}
-if SMTP:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST, EMAIL_PORT = SMTP["host"], SMTP["port"]
-    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = SMTP["username"], SMTP["password"]
-    EMAIL_USE_TLS, EMAIL_USE_SSL = SMTP["use_tls"], SMTP["use_ssl"]
-    EMAIL_TIMEOUT = EMAIL_TIMEOUT_SECONDS
-elif DEBUG:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-else:
-    EMAIL_BACKEND = "plumbing.mail.NotConfiguredBackend"
+EMAIL_BACKEND = mail_backend(SMTP, debug=DEBUG)
+EMAIL_HOST = SMTP.host or "localhost"
+EMAIL_PORT = SMTP.port
+EMAIL_HOST_USER = SMTP.username
+EMAIL_HOST_PASSWORD = SMTP.password
+EMAIL_USE_TLS = SMTP.use_tls
+EMAIL_USE_SSL = SMTP.use_ssl
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # Django's default waits forever
 {%- endif %}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@{{ cookiecutter.domain_name }}")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -563,6 +449,14 @@ PASSWORD_RESET_URL = env("PASSWORD_RESET_URL")
 
 # --- Admin -------------------------------------------------------------------------------------
 ADMIN_URL = env("DJANGO_ADMIN_URL", "admin/").strip("/") + "/"
+
+# ==============================================================================================
+# The template's settings end with Logging{% if cookiecutter.use_sentry %} and Sentry{% endif %}, just below. Put your project's own settings
+# after them, at the end of the file, with their variables at the end of .env.example: template
+# updates add their settings above this comment, so `cruft update` never meets your lines.
+# Change a template value there too, e.g. REST_FRAMEWORK["PAGE_SIZE"] = 50, or
+# RATELIMIT_RATES["invite"] = env_rate("RATELIMIT_INVITE", "20/h") (docs/settings.md).
+# ==============================================================================================
 
 # --- Logging -----------------------------------------------------------------------------------
 LOGGING = logging_config()

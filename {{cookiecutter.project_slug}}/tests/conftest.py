@@ -1,5 +1,5 @@
-import json
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -9,12 +9,23 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-def run_django(env, code, *args):
-    """Run `code` after django.setup() in a fresh interpreter with `env` added to os.environ.
+@pytest.fixture
+def load_settings(monkeypatch):
+    """load_settings(env) -> config/settings.py's names, run again in this process with the
+    variables in `env` set. A variable set to "" counts as unset, and hides any value a local
+    .env supplied. (Django's own settings, and every other test, are left as they were.)"""
 
-    Settings are read once at import, so each combination of variables needs its own process.
-    Variables set to "" count as unset, and hide any value a local .env would supply.
-    """
+    def load(env):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        return runpy.run_path(str(PROJECT_DIR / "config" / "settings.py"))
+
+    return load
+
+
+def run_django(env, code, *args):
+    """Run `code` after django.setup() in a new interpreter, with `env` added to os.environ:
+    for what only a process of its own shows, such as a refusal to start."""
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup()\n" + code, *args],
         cwd=PROJECT_DIR,
@@ -23,38 +34,3 @@ def run_django(env, code, *args):
         text=True,
         timeout=60,
     )
-
-
-@pytest.fixture
-def load_settings():
-    """load(env, names) -> {name: value}, or {"error": stderr} if the settings refuse to load."""
-
-    def load(env, names):
-        code = (
-            "import json, sys\nfrom django.conf import settings\n"
-            "print(json.dumps({n: getattr(settings, n) for n in sys.argv[1:]}, default=str))"
-        )
-        result = run_django(env, code, *names)
-        if result.returncode != 0:
-            return {"error": result.stderr}
-        return json.loads(result.stdout)
-
-    return load
-
-
-@pytest.fixture
-def routes():
-    """routes(env, paths) -> the paths that resolve to a view under those variables."""
-
-    def resolvable(env, paths):
-        code = (
-            "import sys\nfrom django.urls import Resolver404, resolve\n"
-            "for path in sys.argv[1:]:\n"
-            "    try:\n        resolve(path)\n        print(path)\n"
-            "    except Resolver404:\n        pass"
-        )
-        result = run_django(env, code, *paths)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.split()
-
-    return resolvable
