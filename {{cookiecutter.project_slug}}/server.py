@@ -8,6 +8,9 @@ does, and its variable: docs/web-server.md.
 https://github.com/emmett-framework/granian
 """
 
+import os
+import sys
+
 from granian import Granian
 from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
@@ -70,7 +73,19 @@ def preload():
     gc.freeze()
 
 
+def refuse_without_static_files():
+    """Exit with one line if the build did not collect the static files: every page that links
+    one would be a 500 (plumbing/storage.py)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from plumbing.storage import missing_static_files
+
+    problem = missing_static_files()
+    if problem:
+        sys.exit(problem)
+
+
 if __name__ == "__main__":
+    refuse_without_static_files()
     preload()
     Granian(
         "server:application",

@@ -187,18 +187,19 @@ UPLOAD_ALLOWED_TYPES = env_upload_types(
 )
 
 # --- Static files (WhiteNoise) -----------------------------------------------------------------
-# collectstatic runs in the Procfile: Railpack does not run it. https://whitenoise.readthedocs.io
+# collectstatic runs once per deploy, in Railway's build (railpack.json), not at each start.
+# https://whitenoise.readthedocs.io
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": media_storage(BUCKET),
-    # WhiteNoise's CompressedManifestStaticFilesStorage with faster Brotli (see the module).
+    # WhiteNoise's CompressedManifestStaticFilesStorage, its manifest outside STATIC_ROOT.
     "staticfiles": {"BACKEND": "plumbing.storage.StaticFilesStorage"},
 }
 # Files served at the site root as they are (favicon.ico): browsers ask for it on every page.
 WHITENOISE_ROOT = BASE_DIR / "public"
-# Source maps are fetched only by open developer tools: not worth compressing at every start.
+# Source maps are fetched only by open developer tools: not worth compressing.
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 # No Access-Control-Allow-Origin: * on static files (WhiteNoise's default). Turn it on only if
 # another origin must fetch them with CORS (web fonts loaded from another domain).

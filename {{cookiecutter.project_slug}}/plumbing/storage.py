@@ -1,41 +1,42 @@
-"""Static files storage: WhiteNoise's, with Brotli at quality 9 instead of 11.
+"""Static files storage: WhiteNoise's compressed, hashed files, with the manifest kept apart.
 
-collectstatic runs at every container start (Procfile). Measured by the template's benchmark
-(docs/benchmarks.md in the template repository, not in this project):
-quality 11 spent 5 of collectstatic's 7.5 s; quality 9 compresses the largest file (Swagger
-UI, 1.5 MB) 17x faster, 9% larger than quality 11 and still 11% smaller than gzip -9.
-Hashed files are sent with a ten-year immutable max-age (WhiteNoise's), so the extra bytes are
-paid once per visitor.
-
+`collectstatic` runs once per deploy, in Railway's build (railpack.json), so its Brotli and gzip
+files are WhiteNoise's own, at the library's defaults; the web command only starts the server.
 The manifest (staticfiles.json, the name of every static file) is written next to STATIC_ROOT
 rather than in it: WhiteNoise serves everything in STATIC_ROOT.
 """
 
 from pathlib import Path
 
-import brotli
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
-from whitenoise.compress import Compressor
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
-BROTLI_QUALITY = 9
+__all__ = ["StaticFilesStorage", "missing_static_files"]
 
 
-class FastBrotliCompressor(Compressor):
-    @staticmethod
-    def compress_brotli(data):
-        return brotli.compress(data, quality=BROTLI_QUALITY)
-
-
-def manifest_dir():
+def manifest_dir() -> Path:
     return Path(settings.STATIC_ROOT).with_name("staticfiles-manifest")
 
 
 class StaticFilesStorage(CompressedManifestStaticFilesStorage):
+    """WhiteNoise's storage with its manifest in manifest_dir() (Django's manifest_storage)."""
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("manifest_storage", FileSystemStorage(location=manifest_dir()))
         super().__init__(*args, **kwargs)
 
-    def create_compressor(self, **kwargs):
-        return FastBrotliCompressor(**kwargs)
+
+def missing_static_files() -> str | None:
+    """Why the server must not start without collected static files, or None when they are
+    there (or not needed: with DEBUG, or with another storage)."""
+    backend = settings.STORAGES["staticfiles"]["BACKEND"]
+    if settings.DEBUG or backend != f"{__name__}.StaticFilesStorage":
+        return None
+    if (manifest_dir() / "staticfiles.json").exists():
+        return None
+    return (
+        "Static files were not collected (no staticfiles-manifest/staticfiles.json): run"
+        " `python manage.py collectstatic --noinput` before the server, as Railway's build does"
+        " (railpack.json; a custom Build Command in the service's settings replaces it)."
+    )
