@@ -10,10 +10,7 @@ import os
 import re
 import shlex
 import sys
-from pathlib import Path
 
-# cookiecutter's copy of the template (absent under cruft, which bakes from its own clone).
-REPO_DIR = {{ cookiecutter.get("_repo_dir", "")|tojson }}
 # Every answer and cookiecutter's own keys (_template, _output_dir...), for the re-run hint.
 CONTEXT = json.loads({{ cookiecutter|tojson|tojson }})
 
@@ -178,11 +175,6 @@ def main():
         print(f"Nothing was written. To bake again without the prompts, fix the value above in:\n"
               f"    {rerun_command({**{key: CONTEXT[key] for key in answers}, **CONTEXT})}",
               file=sys.stderr)
-    if errors and REPO_DIR:
-        sys.path.insert(0, str(Path(REPO_DIR) / "hooks"))
-        from template_copy import remove_template_copy
-
-        remove_template_copy(REPO_DIR)
     return 1 if errors else 0
 
 

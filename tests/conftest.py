@@ -1,5 +1,4 @@
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -23,9 +22,6 @@ def pytest_configure(config):
     """pytest-cookies bakes the template without its .venv (see helpers.bake_template)."""
     if os.path.abspath(config.option.template) == str(TEMPLATE_DIR):
         config.option.template = str(bake_template())
-    # pytest-cookies 0.7 renders the context itself before calling cookiecutter, outside the
-    # import path cookiecutter gives a template's local Jinja extensions (template_extensions.py).
-    sys.path.append(config.option.template)
 
 
 # The modules that take longest, longest first (each one's seconds on a worker, measured with the
@@ -55,9 +51,8 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session", autouse=True)
 def bake_tmpdir(tmp_path_factory):
-    """TMPDIR inside pytest's own temporary tree: cookiecutter leaves an empty
-    cookiecutterXXXXXXXX directory behind for every bake (and its rendered hook scripts), which
-    pytest's retention of old runs then removes with the rest."""
+    """TMPDIR inside pytest's own temporary tree: cookiecutter leaves its rendered hook scripts
+    there for every bake, which pytest's retention of old runs then removes with the rest."""
     path = tmp_path_factory.mktemp("tmpdir")
     old = os.environ.get("TMPDIR"), tempfile.tempdir
     os.environ["TMPDIR"], tempfile.tempdir = str(path), str(path)

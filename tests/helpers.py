@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
-# What a bake never needs: cookiecutter copies the whole template for every bake (the template
-# has a pre-prompt hook), so a local .venv would cost seconds and hundreds of MB per bake.
+# What a bake never needs: a local .venv or caches in the template directory would be read (and
+# copied, by the tests that copy the template) for nothing.
 NOT_TEMPLATE = shutil.ignore_patterns(".venv", ".git", "__pycache__", ".pytest_cache", "node_modules", "*.pyc")
 _bake_template = []
 PYENV_ROOT = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
