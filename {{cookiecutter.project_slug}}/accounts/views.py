@@ -15,7 +15,8 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from plumbing.ratelimit import login_lockout, ratelimit
+from plumbing.lockout import login_lockout
+from plumbing.ratelimit import ratelimit
 from plumbing.schema import DetailSerializer
 
 from .authentication import expired_before, expires_at

@@ -7,7 +7,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from plumbing import diagnostics, views
-from plumbing.ratelimit import login_lockout, ratelimit
+from plumbing.lockout import login_lockout
+from plumbing.ratelimit import ratelimit
 
 urlpatterns = [
     path("", views.index, name="index"),

@@ -11,7 +11,7 @@ class PlumbingConfig(AppConfig):
         from django.contrib.auth.signals import user_login_failed
 
         from . import checks, connections, tasks  # noqa: F401 - importing checks registers them
-        from .ratelimit import count_failed_login
+        from .lockout import count_failed_login
 
         user_login_failed.connect(count_failed_login, dispatch_uid="plumbing.count_failed_login")
         tasks.connect()  # retry failed background tasks

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 
 
 class RateLimitCounter(models.Model):
@@ -25,3 +26,21 @@ class ScheduledTask(models.Model):
 
     def __str__(self):
         return f"{self.task} (last due {self.due:%Y-%m-%d %H:%M:%S} UTC)"
+
+
+class LoginLock(models.Model):
+    """A username locked by failed logins (plumbing/lockout.py): what the admin lists and lifts."""
+
+    username = models.CharField(max_length=150, unique=True, help_text="As counted: lower case.")
+    locked_at = models.DateTimeField(auto_now=True)
+    until = models.DateTimeField(help_text="The lock ends by itself then.")
+
+    class Meta:
+        ordering = ["-locked_at"]
+
+    def __str__(self):
+        return self.username
+
+    @property
+    def active(self):
+        return self.until > timezone.now()

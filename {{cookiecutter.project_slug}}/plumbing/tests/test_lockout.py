@@ -1,4 +1,5 @@
-"""Per-account login lockout: failures counted per username, whatever the client address."""
+"""Per-account login lockout: failures counted per username, whatever the client address; an
+admin sees the lock and lifts it."""
 
 import itertools
 import logging
@@ -8,6 +9,9 @@ import zlib
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from plumbing.models import LoginLock
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-battery-staple"
@@ -71,7 +75,7 @@ def test_the_admin_login_shares_the_account_lock(client, users):
 
 def test_the_lock_is_logged_once_without_the_password(client, users, caplog):
     target, _ = users
-    with caplog.at_level(logging.WARNING, logger="plumbing.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="plumbing.lockout"):
         fail_until_locked(client, target.username)
         login(client, target.username, PASSWORD, "10.0.1.1")
     locks = [record for record in caplog.records if "Login locked" in record.getMessage()]
@@ -84,3 +88,39 @@ def test_successful_logins_do_not_count(client, users):
     target, _ = users
     for i in range(LIMIT + 2):
         assert login(client, target.username, PASSWORD, f"10.0.3.{i}").status_code == 200
+
+
+def test_an_admin_sees_the_lock_and_lifts_it(client, users, admin_user):
+    target, _ = users
+    fail_until_locked(client, target.username)
+    lock = LoginLock.objects.get(username=target.username.casefold())
+    assert lock.active
+    client.force_login(admin_user)
+    page = client.get(f"/{settings.ADMIN_URL}plumbing/loginlock/", secure=True)
+    assert page.status_code == 200 and target.username.casefold() in page.content.decode()
+    lifted = client.post(
+        f"/{settings.ADMIN_URL}plumbing/loginlock/",
+        {"action": "lift_locks", "_selected_action": [lock.pk]},
+        secure=True,
+        follow=True,
+    )
+    assert "Lifted 1 lock(s)." in lifted.content.decode()
+    client.logout()
+    assert login(client, target.username, PASSWORD, "10.0.4.1").status_code == 200
+    assert not LoginLock.objects.exists()
+
+
+def test_the_login_locks_command_lists_and_lifts_a_lock(client, users, capsys):
+    target, other = users
+    fail_until_locked(client, target.username)
+    call_command("login_locks")
+    listed = capsys.readouterr().out
+    assert listed.startswith(target.username.casefold() + "\tlocked until ")
+    call_command("login_locks", "--lift", target.username.upper(), "--lift", other.username)
+    assert capsys.readouterr().out.splitlines() == [
+        f"Lifted the lock on {target.username.casefold()}.",
+        f"{other.username} was not locked.",
+    ]
+    assert login(client, target.username, PASSWORD, "10.0.5.1").status_code == 200
+    call_command("login_locks")
+    assert capsys.readouterr().out == "No username is locked.\n"
