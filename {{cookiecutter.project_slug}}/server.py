@@ -23,9 +23,8 @@ PORT = env_int("PORT", 8000)
 # Processes, one per core Railway gives the service.
 WORKERS = env_int("WEB_CONCURRENCY", 2)
 # Requests per process running Django at once, in arrival order, each thread with its own
-# database connection. 2 beat 4 (1.22x the requests/s, a fifth of the p99 at 8 connections: the
-# threads share one interpreter lock; the template's docs/benchmarks-notes.md); raise it when
-# views wait on slow networks.
+# database connection. The threads share one interpreter lock, so more only helps views that
+# wait on slow networks.
 THREADS = env_int("WEB_THREADS", 2)
 # Requests per process that may be receiving their bodies at once (past it, 503): a cap on the
 # memory their bytes take, up to FILE_UPLOAD_MAX_MEMORY_SIZE each before they go to a temporary
@@ -52,9 +51,8 @@ def application():
 def preload():
     """Import Django once here, before granian forks the workers (its way on Python 3.13), and
     move those objects out of the garbage collector's reach so no collection writes to them:
-    the workers then share those pages instead of each holding its own copy (per worker, USS
-    after load 72 -> 36 MB, PSS 77 -> 51 MB; measured in the template's
-    docs/benchmarks-notes.md). Skipped where workers are spawned: they would import it again."""
+    the workers then share those pages instead of each holding its own copy, about half their
+    private memory. Skipped where workers are spawned: they would import it again."""
     import gc
     import multiprocessing
 

@@ -265,7 +265,7 @@ CONTENT_SECURITY_POLICY = {"DIRECTIVES": CSP_DIRECTIVES}
 # Larger bodies get 413 JSON before they are read; Django's default, made explicit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # JSON bodies: bytes, and values (arrays, objects, keys, items) counted before parsing, since
-# parsing costs memory per value: 2.5 MB of `[]` grew a worker by 76 MB (plumbing/parsers.py).
+# parsing costs memory per value, not per byte (plumbing/parsers.py).
 API_JSON_MAX_SIZE = env_int("API_JSON_MAX_SIZE", DATA_UPLOAD_MAX_MEMORY_SIZE)
 API_JSON_MAX_VALUES = env_int("API_JSON_MAX_VALUES", 200_000)
 # Largest file upload: multipart/form-data bodies may be this big (plus 64 KiB of form overhead).

@@ -7,8 +7,7 @@ interface, https://github.com/emmett-framework/granian/blob/master/docs/spec/RSG
 reads its whole body within its size and time limits, into memory or into a temporary file past
 FILE_UPLOAD_MAX_MEMORY_SIZE. Only then does Django run, on one of WEB_THREADS threads, in
 arrival order. A slow client, or a request waiting its turn, costs a few KB and its bytes: no
-thread (under granian's WSGI interface each held one, about 75 KB: 5 MB a process under 100
-connections of load; the template's docs/benchmarks.md).
+thread (under granian's WSGI interface each held one).
 
 Django keeps its database connections per thread, so a process holds at most WEB_THREADS per
 database. A streaming response produces each piece on one of those threads and sends it from

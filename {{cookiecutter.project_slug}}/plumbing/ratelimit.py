@@ -22,8 +22,7 @@ logger = logging.getLogger(__name__)
 def store_errors():
     """What an unreachable counter store raises: the database's errors, and Redis's when the
     store is Redis. Called in `except` clauses, so only once something was raised: without
-    REDIS_URL the redis client (about 6 MB per process, measured in the template's
-    docs/benchmarks-notes.md) is never imported."""
+    REDIS_URL the redis client (several MB per process) is never imported."""
     errors = (DatabaseError, OSError)
     if settings.CACHES[settings.RATELIMIT_USE_CACHE]["BACKEND"].startswith("django_redis."):
         from django_redis.exceptions import ConnectionInterrupted

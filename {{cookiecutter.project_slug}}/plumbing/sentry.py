@@ -1,7 +1,7 @@
 """Error reporting to Sentry, on only when SENTRY_DSN is set.
 
-sentry_sdk is imported only then: without a DSN it would cost every web process about 4 MB
-for nothing (measured in the template's docs/benchmarks-notes.md).
+sentry_sdk is imported only then: without a DSN it would cost every web process memory for
+nothing.
 https://docs.sentry.io/platforms/python/integrations/django/
 """
 

@@ -3,8 +3,7 @@
 Every counted API request updates its counter; in a logged table each update writes WAL and its
 commit waits for that WAL to reach disk. Counters are worth nothing after a crash (PostgreSQL
 empties an unlogged table then, so limits count from zero again), and plumbing.counter_cache
-never reads them from a replica, which could not. Measured in the template's
-docs/benchmarks-notes.md. SQLite has no such tables: nothing to do there.
+never reads them from a replica, which could not. SQLite has no such tables: nothing to do there.
 https://www.postgresql.org/docs/current/sql-createtable.html#SQL-CREATETABLE-UNLOGGED
 """
 
