@@ -7,8 +7,8 @@ username, API or admin, gets 429 until the window ends, even with the right pass
 Failures are counted in the `ratelimit` cache, the atomic store django-ratelimit uses, through
 the cache API only, so that a lock can be lifted (django-ratelimit has no public way to reset a
 counter). Windows are fixed, as django-ratelimit's are. Each lock is also recorded as a LoginLock
-row, which the admin lists and lifts, as does `python manage.py login_locks`. Why not
-django-axes: the template's docs/design-notes.md.
+row, which the admin lists and lifts, as does `python manage.py login_locks`. Not django-axes:
+it would keep a second store of login failures, at several more queries per failed login.
 """
 
 import functools
