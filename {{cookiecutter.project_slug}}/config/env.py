@@ -9,7 +9,11 @@ both agree on every value.
 import os
 import re
 from collections.abc import Iterable, Sequence
+{%- if cookiecutter.django_version == "6.1" %}
 from dataclasses import asdict, dataclass
+{%- else %}
+from dataclasses import dataclass
+{%- endif %}
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -362,7 +366,10 @@ def mail_backend(smtp: Smtp, *, debug: bool) -> str:
         return "django.core.mail.backends.console.EmailBackend"
     return "plumbing.mail.NotConfiguredBackend"
 
+{%- if cookiecutter.django_version == "6.1" %}
+
 
 def smtp_options(smtp: Smtp, *, timeout: float) -> dict[str, Any]:
-    """The SMTP backend's OPTIONS (Django 6.1's MAILERS); none for the other backends."""
+    """The SMTP backend's OPTIONS in MAILERS; none for the other backends."""
     return {**asdict(smtp), "timeout": timeout} if smtp.host else {}
+{%- endif %}
