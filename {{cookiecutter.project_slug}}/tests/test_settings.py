@@ -37,7 +37,7 @@ def test_railway_domain_and_probe_host_are_allowed(load_settings):
 def test_apps_are_the_templates_then_the_projects(load_settings):
     loaded = load_settings({})
     assert loaded["INSTALLED_APPS"] == [*loaded["TEMPLATE_APPS"], *loaded["PROJECT_APPS"]]
-    assert loaded["PROJECT_APPS"] == ["accounts", "files"]
+    assert "plumbing" in loaded["TEMPLATE_APPS"]  # the project's own apps may be any
 
 
 def test_each_variable_is_listed_once_in_env_example(settings):
