@@ -299,7 +299,8 @@ REST_FRAMEWORK = {
     # List endpoints answer {count, next, previous, results}, PAGE_SIZE items a page.
     "DEFAULT_PAGINATION_CLASS": "plumbing.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    # A backstop for every API view, on the same atomic store as the per-view limits below.
+    # A backstop for every API view, per user or client address: counted in each process and
+    # sent to the store of the limits below in batches, so approximate (plumbing/ratelimit.py).
     "DEFAULT_THROTTLE_CLASSES": [
         "plumbing.ratelimit.AnonThrottle",
         "plumbing.ratelimit.UserThrottle",

@@ -1,17 +1,24 @@
 """Rate limiting: the client's address, per-view limits and DRF's global throttles.
 
-All counting goes through django-ratelimit into the `ratelimit` cache (settings.CACHES): the
-database counter store by default, Redis when REDIS_URL is set. Rates: settings.RATELIMIT_RATES.
+Counts live in the `ratelimit` cache (settings.CACHES): the database counter store by default,
+Redis when REDIS_URL is set. Rates: settings.RATELIMIT_RATES. The per-view limits and the login
+lockout count through django-ratelimit, exactly, on every request; the API's backstop throttles
+count in each process and send their counts in batches (Backstop, below).
 """
 
 import functools
+import hashlib
 import ipaddress
 import logging
+import threading
+import time
+import zlib
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import caches
 from django.db import Error as DatabaseError
 from django.http import JsonResponse
-from django_ratelimit import ALL
 from django_ratelimit.core import get_usage
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated, Throttled
 from rest_framework.throttling import BaseThrottle
@@ -113,50 +120,162 @@ def ratelimit(scope, key="ip", method="POST", fail_open=False):
     return decorator
 
 
-class _Throttle(BaseThrottle):
-    """DRF throttle on the same atomic store; fails open (logs an error) if it is unreachable."""
+# --- The API's backstop throttles --------------------------------------------------------------
+# Every API view counts its calls, per user or per client address: a backstop against a runaway
+# client, not a security limit. Writing each call to the shared store would put a database write
+# on every API request, so each process counts in memory and sends its counts in batches; the
+# limits above (login, signup, passwords, the lockout) stay exact and go through the store on
+# every request.
+BATCH_SHARE = 20  # a process sends its count at least every limit / BATCH_SHARE calls...
+SEND_INTERVAL = 1.0  # ...and at least once a second while a client keeps calling
+TALLIES_KEPT = 10_000  # per process; past it, tallies of windows that have ended are dropped
+
+
+def rate_parts(rate):
+    """(count, seconds) of a rate such as "600/m" or "10/15m" (config.env.env_rate's format)."""
+    count, period = rate.split("/")
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    return int(count), int(period[:-1] or 1) * units[period[-1]]
+
+
+def window_end(value, period, now):
+    """When the fixed window holding `now` ends for `value`: as django-ratelimit cuts them, each
+    value's windows offset by crc32(value) % period so that they do not all end together."""
+    now = int(now)
+    end = now - now % period + zlib.crc32(value.encode()) % period
+    return end if end >= now else end + period
+
+
+@dataclass
+class Tally:
+    """One client's calls in one window, as this process knows them."""
+
+    end: int  # the window's end (Unix time)
+    shared: int = 0  # the store's count at this process's last send
+    unsent: int = 0  # counted here since
+    sent_at: float = float("-inf")  # time.monotonic() of the last send: a window's first call sends
+
+
+class Backstop:
+    """Counts of calls per (scope, client) in fixed windows, shared by every process and replica
+    through the `ratelimit` cache, sent there in batches.
+
+    A call is refused once the count this process knows (the store's total at its last send plus
+    what it counted since) is over the limit. A process sends its count every limit / BATCH_SHARE
+    calls, every SEND_INTERVAL seconds, and on each call once it is within a batch of the limit,
+    so each process holds back less than limit / BATCH_SHARE calls the others cannot see: with
+    N processes in all, a client gets at most about limit * (1 + N / BATCH_SHARE) calls a window.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.tallies = {}
+
+    def hit(self, scope, value, send_now=False):
+        """Count one call; (allowed, seconds until the window ends). Raises what the store
+        raises when it is unreachable (store_errors())."""
+        limit, period = rate_parts(settings.RATELIMIT_RATES[scope])
+        wall, now = time.time(), time.monotonic()
+        end = window_end(value, period, wall)
+        digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+        key = f"backstop:{scope}:{limit}/{period}:{digest}:{end}"
+        batch = max(1, limit // BATCH_SHARE)
+        with self.lock:
+            tally = self.tallies.get(key)
+            if tally is None:
+                tally = self.tallies[key] = Tally(end)
+                self.prune(wall)
+            tally.unsent += 1
+            known = tally.shared + tally.unsent
+            send = (
+                send_now
+                or tally.unsent >= batch
+                or now - tally.sent_at >= SEND_INTERVAL
+                or limit - batch < known <= limit
+            ) and known <= limit + 1  # past the limit, refusing needs no store
+            if send:
+                count, tally.unsent, tally.sent_at = tally.unsent, 0, now
+        if send:
+            try:
+                total = self.send(key, count, end - wall + 1)
+            except BaseException:
+                with self.lock:
+                    tally.unsent += count  # counted again at the next send
+                raise
+            with self.lock:
+                tally.shared = total
+            known = total
+        return known <= limit, max(end - wall, 1)
+
+    @staticmethod
+    def send(key, count, timeout):
+        """Add `count` to the store's counter for `key`; its new total."""
+        store = caches[settings.RATELIMIT_USE_CACHE]
+        store.add(key, 0, timeout)
+        try:
+            return store.incr(key, count)
+        except ValueError:  # expired between add() and incr()
+            store.add(key, count, timeout)
+            return count
+
+    def reset(self):
+        """Forget every count of this process (tests: a rolled-back store forgets them too)."""
+        with self.lock:
+            self.tallies.clear()
+
+    def prune(self, now):
+        if len(self.tallies) <= TALLIES_KEPT:
+            return
+        for key in [key for key, tally in self.tallies.items() if tally.end <= now]:
+            del self.tallies[key]
+        if len(self.tallies) > TALLIES_KEPT:
+            self.tallies.clear()
+
+
+backstop = Backstop()
+
+
+class BackstopThrottle(BaseThrottle):
+    """DRF throttle on the backstop's counts; fails open (logs an error) if the store is
+    unreachable."""
 
     scope = None
-    key = None
 
-    def applies(self, request):
+    def client(self, request):
+        """The value counted, or None when this throttle does not apply to the request."""
         raise NotImplementedError
 
     def allow_request(self, request, view):
-        if not self.applies(request):
+        value = self.client(request)
+        if value is None:
             return True
         try:
-            usage = _usage(request, self.scope, self.key, method=ALL)
+            allowed, self.time_left = backstop.hit(self.scope, value)
         except store_errors():
             logger.exception("Rate-limit store unavailable; %s throttle skipped", self.scope)
             return True
-        if usage is None or not usage["should_limit"]:
-            return True
-        self.time_left = usage["time_left"]
-        return False
+        return allowed
 
     def wait(self):
-        return max(self.time_left, 1)
+        return self.time_left
 
 
-class AnonThrottle(_Throttle):
+class AnonThrottle(BackstopThrottle):
     """Anonymous API clients, per client address: RATELIMIT_RATES["anon"]."""
 
     scope = "anon"
-    key = "ip"
 
-    def applies(self, request):
-        return not request.user.is_authenticated
+    def client(self, request):
+        return None if request.user.is_authenticated else client_ip(request)
 
 
-class UserThrottle(_Throttle):
+class UserThrottle(BackstopThrottle):
     """Signed-in API users, per user: RATELIMIT_RATES["user"]."""
 
     scope = "user"
-    key = "user"
 
-    def applies(self, request):
-        return request.user.is_authenticated
+    def client(self, request):
+        return str(request.user.pk) if request.user.is_authenticated else None
 
 
 def exception_handler(exc, context):
@@ -170,12 +289,13 @@ def exception_handler(exc, context):
     """
     if isinstance(exc, (NotAuthenticated, AuthenticationFailed)):
         try:
-            usage = _usage(context["request"], "anon", "ip", method=ALL)
+            # Sent at once, not batched: these are guesses at credentials.
+            allowed, wait = backstop.hit("anon", client_ip(context["request"]), send_now=True)
         except store_errors():
             logger.exception("Rate-limit store unavailable; anon limit skipped")
-            usage = None
-        if usage is not None and usage["should_limit"]:
-            exc = Throttled(wait=max(usage["time_left"], 1))
+            allowed = True
+        if not allowed:
+            exc = Throttled(wait=wait)
     # Imported here: rest_framework.views loads DEFAULT_THROTTLE_CLASSES, which live in this module.
     from rest_framework.views import exception_handler as drf_exception_handler
 
