@@ -75,9 +75,6 @@ def ensure_ignored(gitignore, entry=".env"):
 # Files that exist only with an option: path -> whether to keep it.
 OPTIONAL_FILES = {
     "plumbing/sentry.py": {{ cookiecutter.use_sentry }},
-    # django-csp is only installed with Django 5.2 (6.1 has its own middleware).
-    "plumbing/csp_header.py": {{ cookiecutter.django_version == "5.2" }},
-    "plumbing/tests/test_csp_header.py": {{ cookiecutter.django_version == "5.2" }},
 }
 
 

@@ -103,7 +103,7 @@ MIDDLEWARE = [
 {%- if cookiecutter.django_version == "6.1" %}
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
 {%- else %}
-    "plumbing.csp_header.CSPMiddleware",  # django-csp's, with the header built once
+    "csp.middleware.CSPMiddleware",
 {%- endif %}
     "plumbing.middleware.CrossOriginResourcePolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -140,11 +140,10 @@ TEMPLATES = [
 # DATABASE_URL unset or empty: SQLite in the project folder. On Railway reference the database
 # service's URL ({% raw %}${{Postgres.DATABASE_URL}}{% endraw %}); SQLite there stops startup unless it is on a
 # volume, since every deploy replaces the disk. https://github.com/jazzband/dj-database-url
+# Connections are kept open, and each is checked (SELECT 1) before the first query of a request
+# that reuses it, so a connection the database or the network dropped is replaced, not a 500.
+# https://docs.djangoproject.com/en/{{ cookiecutter.django_version }}/ref/databases/#persistent-connections
 DATABASES = {"default": env_database("DATABASE_URL", base_dir=BASE_DIR, debug=DEBUG)}
-# Seconds a kept-open connection may sit unused before it is checked (SELECT 1) at its next
-# request; one used more recently skips it unless its socket shows it closed
-# (plumbing/connections.py).
-DATABASE_HEALTH_CHECK_IDLE = env_float("DATABASE_HEALTH_CHECK_IDLE", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users, passwords, i18n --------------------------------------------------------------------

@@ -10,12 +10,11 @@ class PlumbingConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_login_failed
 
-        from . import checks, connections, tasks  # noqa: F401 - importing checks registers them
+        from . import checks, tasks  # noqa: F401 - importing checks registers them
         from .lockout import count_failed_login
 
         user_login_failed.connect(count_failed_login, dispatch_uid="plumbing.count_failed_login")
         tasks.connect()  # retry failed background tasks
-        connections.connect()  # health-check database connections only after they idled
 
 
 class ProjectStaticFilesConfig(StaticFilesConfig):
