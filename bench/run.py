@@ -1,16 +1,22 @@
-"""Performance budget: what the hardened stack costs against bare Django, on this machine.
+"""Performance budget: what the hardened stack costs against bare Django and against
+cookiecutter-django's production stack, on this machine.
 
-    python bench/run.py            # about 8 minutes; writes docs/benchmarks.md
-    python bench/run.py --database postgres   # the same on PostgreSQL: docs/benchmarks-postgres.md
+    python bench/run.py --cookiecutter-django /path/to/cookiecutter-django   # PostgreSQL; docs/benchmarks.md
+    python bench/run.py --database sqlite        # SQLite: docs/benchmarks-sqlite.md
 
 Times a default bake; bakes, installs and starts the Procfile web command (granian, production
-variables, SQLite, or PostgreSQL with --database postgres) and times start -> first 200 on
-/health/; drives wrk at /health/, an authenticated GET /api/auth/me/ and a hashed static file at
-8 and at 100 connections; does the same against a bare `django-admin startproject` under
-gunicorn sync with the same process count; holds 50 slow-body and 50 slowloris connections
-against each while probing /health/ and /api/auth/me/; reports ratios, worker RSS, SIGTERM ->
-exit, and whether each budget holds; then (SQLite run) measures the background worker's
-throughput (bench/worker.py). Needs wrk (Debian package `wrk`).
+variables, a new PostgreSQL database on 127.0.0.1:5432, or SQLite) and times start -> first 200
+on /health/; starts a bare `django-admin startproject` + DRF under gunicorn sync with
+cookiecutter-django's database settings, and cookiecutter-django itself baked from a local copy
+of its source (bench/cookiecutter_django.py says how to get it; CCD_SOURCE works too; without
+it that side is skipped and its budgets are not measured), each with the same process count;
+drives wrk at each one's token-authenticated "me" endpoint, at /health/ (ours, bare) and a
+hashed static file (ours) at 8 and at 100 connections, all servers loaded in turn, round after
+round; holds 50 slow-body and 50 slowloris connections against ours and bare while probing
+/health/ and /api/auth/me/; reports medians, per-round ratios, worker memory, SIGTERM -> exit
+and whether each budget holds; then measures the background worker's throughput
+(bench/worker.py). With --pin, wrk runs on the first core and the servers on the others
+(taskset). Needs wrk (Debian package `wrk`).
 """
 
 import argparse
@@ -31,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the template tests' bake/venv/server machinery
 sys.path.insert(0, str(ROOT / "bench"))
 
+import cookiecutter_django as ccd  # noqa: E402
 import worker as worker_bench  # noqa: E402
 from bare_project import make_bare_project  # noqa: E402
 from helpers import (  # noqa: E402
@@ -52,11 +59,13 @@ from helpers import (  # noqa: E402
 from slow_clients import SlowClients, probe_during  # noqa: E402
 
 WORKERS = 2
-COMMAND_TAIL = {"sqlite": "", "postgres": " --database postgres"}
+COMMAND_TAIL = {"sqlite": " --database sqlite", "postgres": ""}
+OUTPUT = {"sqlite": "benchmarks-sqlite.md", "postgres": "benchmarks.md"}
 DATABASE_TEXT = {
-    "sqlite": "SQLite.",
-    "postgres": "PostgreSQL on the same machine (127.0.0.1), a database each; both keep their "
-                "connections (bare with `CONN_MAX_AGE=600`).",
+    "sqlite": "SQLite, a file each.",
+    "postgres": "PostgreSQL 127.0.0.1:5432 on the same machine, a new database each; every side "
+                "keeps its connections (ours 600 s with Django's health checks; bare and "
+                "cookiecutter-django 60 s, without, and `ATOMIC_REQUESTS`).",
 }
 CONNECTIONS = (8, 100)
 BARE_SERVER = "gunicorn==27.0.1"  # the baseline's server: what the template shipped before granian
@@ -65,13 +74,19 @@ BUDGETS = {
     "bake_s": (0.5, True),
     "start_to_healthy_s": (5.0, True),
     "health_rps_ratio": (1.0, False),  # at 8 connections
-    "me_rps_ratio": (1.0, False),  # at 8 connections
-    "me_p99_100_ms": (500.0, True),  # authenticated GET at 100 connections
-    "me_p99_100_ratio": (1.5, True),
+    # The authenticated GET (each side's token "me" endpoint), requests/s and tails:
+    "me_rps_ccd_8": (1.1, False),  # against cookiecutter-django, 8 connections
+    "me_rps_ccd_100": (1.1, False),
+    "me_rps_bare_8": (0.95, False),  # against bare, 8 connections
+    "me_rps_bare_100": (0.95, False),
+    "me_p99_8_ratio": (1.25, True),  # against bare
+    "me_p99_100_ms": (500.0, True),
+    "me_p99_100_ratio": (1.5, True),  # against bare
     "slow_failed_probes": (0, True),
     "rss_ratio": (1.25, True),
     "sigterm_to_exit_s": (30.0, True),
 }
+PINNED = {"wrk": "0", "servers": "1"}  # --pin: taskset CPU lists (2 cores: one each)
 
 
 def bake(output):
@@ -91,8 +106,13 @@ def time_bakes(workdir, count):
     return statistics.median(times), times
 
 
-def wrk(url, headers, seconds, connections):
-    args = ["wrk", "--latency", "-t", "2", "-c", str(connections), "-d", f"{seconds}s"]
+def pinned(command, who, pin):
+    """command prefixed with taskset when --pin is on."""
+    return ["taskset", "-c", PINNED[who], *command] if pin else command
+
+
+def wrk(url, headers, seconds, connections, pin=False):
+    args = pinned(["wrk", "--latency", "-t", "2", "-c", str(connections), "-d", f"{seconds}s"], "wrk", pin)
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
@@ -124,7 +144,7 @@ def worker_memory_mb(master_pid):
     return {key: statistics.mean(values) if values else float("nan") for key, values in sizes.items()}
 
 
-def start_ours(project, venv, logdir, database_url=None):
+def start_ours(project, venv, logdir, database_url=None, pin=False):
     database = {"DATABASE_URL": database_url, "DATABASE_SSL_REQUIRE": "false"} if database_url else {}
     env = venv_env(venv, production_env(
         WEB_CONCURRENCY=WORKERS,
@@ -133,6 +153,10 @@ def start_ours(project, venv, logdir, database_url=None):
         THROTTLE_ANON="100000000/m",
         **database,
     ))
+    if pin:  # the Procfile's server, on the servers' cores
+        procfile = project / "Procfile"
+        procfile.write_text(procfile.read_text().replace(
+            "exec python server.py", f"exec taskset -c {PINNED['servers']} python server.py"))
     server = Server(project, env, logdir / "ours.log").build()  # Railway's build: not timed
     started = time.perf_counter()
     server.start()
@@ -174,7 +198,7 @@ def bare_venv(project, venvs):
     return venvs.with_requirements(project, files, "requirements.txt")
 
 
-def start_bare(venv, workdir, logdir, database_url=None):
+def start_bare(venv, workdir, logdir, database_url=None, pin=False):
     project = make_bare_project(venv / "bin" / "django-admin", workdir)
     database = {"DATABASE_URL": database_url} if database_url else {}
     env = venv_env(venv, production_env(DJANGO_SETTINGS_MODULE="bare.settings", **database))
@@ -182,8 +206,8 @@ def start_bare(venv, workdir, logdir, database_url=None):
     port = free_port()
     log = (logdir / "bare.log").open("wb")
     process = subprocess.Popen(
-        ["gunicorn", "bare.wsgi", "--bind", f"[::]:{port}", "--workers", str(WORKERS),
-         "--no-control-socket", "--access-logfile", "-"],
+        pinned(["gunicorn", "bare.wsgi", "--bind", f"[::]:{port}", "--workers", str(WORKERS),
+                "--no-control-socket", "--access-logfile", "-"], "servers", pin),
         cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     http = Http(f"http://127.0.0.1:{port}")
@@ -222,7 +246,7 @@ def sigterm_to_exit(process):
     return time.perf_counter() - started
 
 
-def versions(venv, bare):
+def versions(venv, bare, ccd_venv=None):
     def run_python(python, code):
         return subprocess.run([str(python), "-c", code], capture_output=True, text=True).stdout.split()
 
@@ -230,7 +254,11 @@ def versions(venv, bare):
                      "print(django.__version__, rest_framework.__version__, granian.__version__)")
     python = subprocess.run([str(venv / "bin" / "python"), "--version"], capture_output=True, text=True).stdout.strip()
     gunicorn = run_python(bare / "bin" / "python", "import gunicorn; print(gunicorn.__version__)")[0]
-    return {"python": python, "django": out[0], "drf": out[1], "granian": out[2], "gunicorn": gunicorn}
+    found = {"python": python, "django": out[0], "drf": out[1], "granian": out[2], "gunicorn": gunicorn}
+    if ccd_venv:
+        found["ccd"] = run_python(ccd_venv / "bin" / "python", "import django, rest_framework, gunicorn; "
+                                  "print(django.__version__, rest_framework.__version__, gunicorn.__version__)")
+    return found
 
 
 def main():
@@ -238,16 +266,19 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
     parser.add_argument("--slow-seconds", type=int, default=20, help="duration of each slow-client run")
     parser.add_argument("--bakes", type=int, default=7)
-    parser.add_argument("--rounds", type=int, default=3, help="load rounds; medians are reported")
-    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite",
+    parser.add_argument("--rounds", type=int, default=5, help="load rounds; medians are reported")
+    parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres",
                         help="postgres: a new database on 127.0.0.1:5432 for each server")
-    parser.add_argument("--output", help="default: docs/benchmarks.md (sqlite), "
-                        "docs/benchmarks-postgres.md (postgres)")
+    parser.add_argument("--cookiecutter-django", metavar="PATH",
+                        help="a cookiecutter-django checkout (or CCD_SOURCE): its side is skipped without one")
+    parser.add_argument("--pin", action="store_true", help="wrk on CPU 0, the servers on CPU 1 (taskset)")
+    parser.add_argument("--output", help="default: docs/benchmarks.md (postgres), "
+                        "docs/benchmarks-sqlite.md (sqlite)")
     args = parser.parse_args()
-    default_output = "benchmarks.md" if args.database == "sqlite" else "benchmarks-postgres.md"
-    args.output = args.output or str(ROOT / "docs" / default_output)
+    args.output = args.output or str(ROOT / "docs" / OUTPUT[args.database])
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
+    ccd_source = ccd.source_from(args.cookiecutter_django)
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
     logdir = workdir / "logs"
@@ -260,14 +291,17 @@ def main():
     venvs = VenvCache(os.environ.get("TEMPLATE_VENV_DIR") or workdir / "venvs")
     venv = production_venv(project, venvs)
     deployed = deploy_copy(project, workdir / "deployed")
+    sides = ["ours", "bare", *(["ccd"] if ccd_source else [])]
     databases = []
     if args.database == "postgres":
         if not reachable("127.0.0.1", 5432):
             sys.exit("--database postgres: nothing answers on 127.0.0.1:5432")
-        databases = [create_database(venv) for _ in ("ours", "bare")]
-    urls = [url for url, _ in databases] or [None, None]
+        databases = [create_database(venv) for _ in sides]
+        urls = dict(zip(sides, (url for url, _ in databases)))
+    else:
+        urls = {"ours": None, "bare": None, "ccd": f"sqlite:///{workdir / 'ccd.sqlite3'}"}
     print("starting the Procfile web command ...", flush=True)
-    server, results["start_to_healthy_s"] = start_ours(deployed, venv, logdir, urls[0])
+    server, results["start_to_healthy_s"] = start_ours(deployed, venv, logdir, urls["ours"], args.pin)
     our_token = token_for(deployed, {**server.env, "DJANGO_SETTINGS_MODULE": "config.settings"})
     _, page_headers, page = server.http.get("/admin/login/", {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https"})
     static_path = re.search(rb'href="(/static/admin/css/base\.[0-9a-f]{12}\.css)"', page).group(1).decode()
@@ -275,9 +309,9 @@ def main():
     https = {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https"}
     print("starting bare Django ...", flush=True)
     bare_python = bare_venv(project, venvs)
-    process, port, bare_token = start_bare(bare_python, workdir, logdir, urls[1])
-    # Both servers up, loaded in turn (ours, bare, ours, bare...) so that drift on a shared
-    # 2-core machine hits both alike; each figure is the median over the rounds.
+    process, port, bare_token = start_bare(bare_python, workdir, logdir, urls["bare"], args.pin)
+    # Every server up, loaded in turn (ours, bare, cookiecutter-django, ours...) so that drift on
+    # a shared machine hits them alike; ratios are taken within each round.
     targets = {
         ("ours", "health"): (f"http://127.0.0.1:{server.port}/health/", https),
         ("bare", "health"): (f"http://127.0.0.1:{port}/health/", {}),
@@ -285,20 +319,33 @@ def main():
         ("bare", "me"): (f"http://127.0.0.1:{port}/api/auth/me/", {"Authorization": f"Token {bare_token}"}),
         ("ours", "static"): (f"http://127.0.0.1:{server.port}{static_path}", {**https, "Accept-Encoding": "br"}),
     }
-    idle_memory = {"ours": worker_memory_mb(server.process.pid), "bare": worker_memory_mb(process.pid)}
+    masters = {"ours": server.process.pid, "bare": process.pid}
+    ccd_process = ccd_venv = None
+    if ccd_source:
+        print("baking and starting cookiecutter-django ...", flush=True)
+        ccd_project = ccd.bake(ccd_source, workdir)
+        ccd_venv = ccd.venv(ccd_project, project, venvs)
+        ccd_env = ccd.environment(ccd_venv, production_env(), urls["ccd"], "redis://127.0.0.1:6379/15", WORKERS)
+        ccd_process, ccd_port, ccd_token = ccd.start(
+            ccd_project, ccd_env, logdir / "ccd.log", PINNED["servers"] if args.pin else None)
+        targets[("ccd", "me")] = (f"http://127.0.0.1:{ccd_port}/api/users/me/",
+                                  {"X-Forwarded-Proto": "https", "Authorization": f"Token {ccd_token}"})
+        masters["ccd"] = ccd_process.pid
+    idle_memory = {who: worker_memory_mb(pid) for who, pid in masters.items()}
     runs = {(who, name, conns): [] for (who, name) in targets for conns in CONNECTIONS}
     for round_number in range(args.rounds):
         print(f"load round {round_number + 1}/{args.rounds} ...", flush=True)
         for conns in CONNECTIONS:
             for (who, name), (url, headers) in targets.items():
-                runs[(who, name, conns)].append(wrk(url, headers, args.seconds, conns))
+                runs[(who, name, conns)].append(wrk(url, headers, args.seconds, conns, args.pin))
     median = {
         target: {key: statistics.median(run[key] for run in samples) for key in samples[0]}
         for target, samples in runs.items()
     }
-    ours = {(name, conns): median[("ours", name, conns)] for (who, name, conns) in runs if who == "ours"}
-    bare = {(name, conns): median[("bare", name, conns)] for (who, name, conns) in runs if who == "bare"}
-    memory = {"ours": worker_memory_mb(server.process.pid), "bare": worker_memory_mb(process.pid)}
+    by_side = {who: {(name, conns): median[(w, name, conns)] for (w, name, conns) in runs if w == who}
+               for who in sides}
+    ours, bare = by_side["ours"], by_side["bare"]
+    memory = {who: worker_memory_mb(pid) for who, pid in masters.items()}
     print("slow clients ...", flush=True)
     slow = {
         "ours": slow_client_run(server.port, our_token, args.slow_seconds, https),
@@ -308,11 +355,24 @@ def main():
     started = time.perf_counter()
     server.stop()
     sigterm = {"ours": time.perf_counter() - started, "bare": sigterm_to_exit(process)}
+    if ccd_process:
+        sigterm["ccd"] = sigterm_to_exit(ccd_process)
     for _, name in databases:
         drop_database(venv, name)
 
-    results["health_rps_ratio"] = ours[("health", 8)]["rps"] / bare[("health", 8)]["rps"]
-    results["me_rps_ratio"] = ours[("me", 8)]["rps"] / bare[("me", 8)]["rps"]
+    def round_ratios(name, conns, other):
+        """ours / other for each round: adjacent runs, so drift between rounds cancels."""
+        pairs = zip(runs[("ours", name, conns)], runs[(other, name, conns)])
+        return [a["rps"] / b["rps"] for a, b in pairs]
+
+    ratios = {f"{name} c{conns} vs {other}": round_ratios(name, conns, other)
+              for (who, name, conns) in runs if who != "ours" for other in [who]}
+    results["health_rps_ratio"] = statistics.median(ratios["health c8 vs bare"])
+    for conns in CONNECTIONS:
+        results[f"me_rps_bare_{conns}"] = statistics.median(ratios[f"me c{conns} vs bare"])
+        if ccd_source:
+            results[f"me_rps_ccd_{conns}"] = statistics.median(ratios[f"me c{conns} vs ccd"])
+    results["me_p99_8_ratio"] = ours[("me", 8)]["p99_ms"] / bare[("me", 8)]["p99_ms"]
     results["me_p99_100_ms"] = ours[("me", 100)]["p99_ms"]
     results["me_p99_100_ratio"] = ours[("me", 100)]["p99_ms"] / bare[("me", 100)]["p99_ms"]
     results["slow_failed_probes"] = slow["ours"]["failed"]
@@ -320,101 +380,132 @@ def main():
     results["sigterm_to_exit_s"] = sigterm["ours"]
     holds = {
         key: results[key] <= limit if at_most else results[key] >= limit
-        for key, (limit, at_most) in BUDGETS.items()
+        for key, (limit, at_most) in BUDGETS.items() if key in results
     }
     report = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
         "load": os.getloadavg(),
-        "versions": versions(venv, bare_python),
+        "versions": versions(venv, bare_python, ccd_venv),
         "workers": WORKERS, "seconds": args.seconds, "slow_seconds": args.slow_seconds,
-        "bake_times": bake_times, "results": results, "holds": holds,
-        "ours": ours, "bare": bare, "memory_mb": memory, "idle_memory_mb": idle_memory,
-        "slow": slow, "sigterm_s": sigterm,
+        "bake_times": bake_times, "results": results, "holds": holds, "sides": sides,
+        "median": by_side, "memory_mb": memory, "idle_memory_mb": idle_memory,
+        "slow": slow, "sigterm_s": sigterm, "ratios": ratios, "pin": args.pin,
         "rounds": args.rounds, "recycles": recycles, "database": args.database,
         "samples": {f"{who} {name} c{conns}": samples for (who, name, conns), samples in runs.items()},
     }
-    print(json.dumps({**report, "ours": {f"{k[0]} c{k[1]}": v for k, v in ours.items()},
-                      "bare": {f"{k[0]} c{k[1]}": v for k, v in bare.items()}}, indent=2))
+    print(json.dumps({**report, "median": {who: {f"{k[0]} c{k[1]}": v for k, v in side.items()}
+                                           for who, side in by_side.items()}}, indent=2))
     write_markdown(report, Path(args.output))
-    if args.database == "sqlite":  # the main report; the worker bench does both databases itself
-        print("measuring the background worker ...", flush=True)
-        worker_results = worker_bench.measure_all(project, venv, workdir)
-        print(json.dumps(worker_results, indent=2))
-        machine = f"{report['machine']}, load average {os.getloadavg()[0]:.1f}"
-        worker_bench.splice(Path(args.output), worker_bench.markdown(worker_results, report["date"], machine))
+    print("measuring the background worker ...", flush=True)
+    worker_results = worker_bench.measure_all(project, venv, workdir)
+    print(json.dumps(worker_results, indent=2))
+    machine = f"{report['machine']}, load average {os.getloadavg()[0]:.1f}"
+    worker_bench.splice(Path(args.output), worker_bench.markdown(worker_results, report["date"], machine))
     print(f"\nwritten to {args.output}")
     print("ALL BUDGETS HOLD" if all(holds.values()) else "BUDGETS MISSED: " + ", ".join(k for k, v in holds.items() if not v))
+    if not ccd_source:
+        print("cookiecutter-django not measured: pass --cookiecutter-django PATH (bench/cookiecutter_django.py)")
     shutil.rmtree(workdir, ignore_errors=True)
-    return 0 if all(holds.values()) else 1
+    return 0 if all(holds.values()) and ccd_source else 1
 
 
 def write_markdown(report, path):
-    r, ours, bare, slow = report["results"], report["ours"], report["bare"], report["slow"]
+    r, slow, median = report["results"], report["slow"], report["median"]
+    ours, bare, ccd_side = median["ours"], median["bare"], median.get("ccd")
     mark = {True: "holds", False: "**missed**"}
     h = report["holds"]
     v = report["versions"]
     load = ", ".join(f"{x:.1f}" for x in report["load"])
+
+    def budget(key, label, value):
+        limit, at_most = BUDGETS[key]
+        sign = "≤" if at_most else "≥"
+        return f"| {label} | {sign} {limit:g} | {value} | {mark[h[key]] if key in h else 'not measured'} |"
+
+    def spread(key):
+        values = report["ratios"].get(key)
+        return f"{statistics.median(values):.2f} (rounds: {', '.join(f'{x:.2f}' for x in values)})" if values else "n/a"
+
+    ccd_text = (
+        f" cookiecutter-django: its {ccd.RELEASE} release baked with DRF and WhiteNoise (Django "
+        f"{v['ccd'][0]}, DRF {v['ccd'][1]}), its Procfile `web:` line (gunicorn {v['ccd'][2]} sync), "
+        f"`config.settings.production`, {report['workers']} workers (bench/cookiecutter_django.py)."
+        if "ccd" in v else " cookiecutter-django: not measured (no `--cookiecutter-django` given)."
+    )
+    pin = ("wrk pinned to CPU 0 and the servers to CPU 1 (`--pin`, taskset); PostgreSQL unpinned"
+           if report["pin"] else "wrk and the servers unpinned")
     lines = [
         "# Benchmarks",
         "",
-        f"Run {report['date']} with `python bench/run.py{COMMAND_TAIL[report['database']]}` on {report['machine']} (load average at the "
-        f"end: {load}). {v['python']}, Django {v['django']}, DRF {v['drf']}. Ours: the Procfile web "
-        f"command, granian {v['granian']}, {report['workers']} processes (server.py defaults). Bare: "
-        f"`django-admin startproject` under gunicorn {v['gunicorn']} sync, {report['workers']} workers, "
-        "with the project's Django, DRF and psycopg pins (DRF imports psycopg when it is installed). "
-        f"wrk with 2 threads, {report['seconds']} s per run, {report['rounds']} rounds with ours and bare "
-        "loaded in turn (medians shown), on the same machine as the servers. "
-        f"{DATABASE_TEXT[report['database']]} Ours runs in a "
-        "venv with `requirements.txt` only, as Railway installs it. "
-        f"Our workers were respawned {report['recycles']} times (`WEB_MAX_RSS`).",
+        f"Run {report['date']} with `python bench/run.py{COMMAND_TAIL[report['database']]}"
+        f"{' --pin' if report['pin'] else ''} --cookiecutter-django PATH` on {report['machine']} (load "
+        f"average at the end: {load}; the machine is shared with other jobs). {v['python']}, Django "
+        f"{v['django']}, DRF {v['drf']}. Ours: the Procfile web command, granian {v['granian']}, "
+        f"{report['workers']} processes (server.py defaults), in a venv with `requirements.txt` only, "
+        "as Railway installs it. Bare: `django-admin startproject` + DRF with the same token view, "
+        f"gunicorn {v['gunicorn']} sync, {report['workers']} workers, the project's Django, DRF and "
+        f"psycopg pins, cookiecutter-django's database settings.{ccd_text} "
+        f"wrk with 2 threads, {report['seconds']} s per run, {report['rounds']} rounds with every "
+        f"server loaded in turn; {pin}. {DATABASE_TEXT[report['database']]} Figures are medians "
+        "over the rounds; ratios are the median of the per-round ratios (each round's runs are "
+        "minutes apart at most, so drift cancels), with each round's ratio shown. "
+        f"Our workers were respawned {report['recycles']} times (`WEB_MAX_RSS`). How to repeat "
+        "this, and what changed over time: [benchmarks-notes.md](benchmarks-notes.md).",
         "",
         "## Budgets",
         "",
         "| Budget | Limit | Measured | |",
         "| --- | --- | --- | --- |",
-        f"| Default bake (median of {len(report['bake_times'])}) | < {BUDGETS['bake_s'][0]} s | {r['bake_s']:.3f} s | {mark[h['bake_s']]} |",
-        f"| Process start → first 200 on `/health/` | < {BUDGETS['start_to_healthy_s'][0]} s | {r['start_to_healthy_s']:.1f} s | {mark[h['start_to_healthy_s']]} |",
-        f"| `/health/` requests/s vs bare, 8 connections | ≥ {BUDGETS['health_rps_ratio'][0]} | {r['health_rps_ratio']:.2f} | {mark[h['health_rps_ratio']]} |",
-        f"| Authenticated GET requests/s vs bare, 8 connections | ≥ {BUDGETS['me_rps_ratio'][0]} | {r['me_rps_ratio']:.2f} | {mark[h['me_rps_ratio']]} |",
-        f"| Authenticated GET p99, 100 connections | < {BUDGETS['me_p99_100_ms'][0]:.0f} ms | {r['me_p99_100_ms']:.0f} ms | {mark[h['me_p99_100_ms']]} |",
-        f"| Authenticated GET p99 vs bare, 100 connections | ≤ {BUDGETS['me_p99_100_ratio'][0]} | {r['me_p99_100_ratio']:.2f} | {mark[h['me_p99_100_ratio']]} |",
-        f"| Failed probes under 50 slow bodies + 50 slowloris ({report['slow_seconds']} s) | {BUDGETS['slow_failed_probes'][0]} | {r['slow_failed_probes']} of {slow['ours']['probes']} (bare: {slow['bare']['failed']} of {slow['bare']['probes']}) | {mark[h['slow_failed_probes']]} |",
-        f"| Worker RSS vs bare | ≤ {BUDGETS['rss_ratio'][0]} | {r['rss_ratio']:.2f} ({report['memory_mb']['ours']['rss']:.0f} MB vs {report['memory_mb']['bare']['rss']:.0f} MB) | {mark[h['rss_ratio']]} |",
-        f"| SIGTERM → exit | < {BUDGETS['sigterm_to_exit_s'][0]:.0f} s | {r['sigterm_to_exit_s']:.1f} s (bare {report['sigterm_s']['bare']:.1f} s) | {mark[h['sigterm_to_exit_s']]} |",
+        budget("bake_s", f"Default bake (median of {len(report['bake_times'])}), s", f"{r['bake_s']:.3f} s"),
+        budget("start_to_healthy_s", "Process start → first 200 on `/health/`, s", f"{r['start_to_healthy_s']:.1f} s"),
+        budget("health_rps_ratio", "`/health/` requests/s vs bare, 8 connections", spread("health c8 vs bare")),
+        budget("me_rps_ccd_8", "Authenticated GET requests/s vs cookiecutter-django, 8 connections", spread("me c8 vs ccd")),
+        budget("me_rps_ccd_100", "Authenticated GET requests/s vs cookiecutter-django, 100 connections", spread("me c100 vs ccd")),
+        budget("me_rps_bare_8", "Authenticated GET requests/s vs bare, 8 connections", spread("me c8 vs bare")),
+        budget("me_rps_bare_100", "Authenticated GET requests/s vs bare, 100 connections", spread("me c100 vs bare")),
+        budget("me_p99_8_ratio", "Authenticated GET p99 vs bare, 8 connections", f"{r['me_p99_8_ratio']:.2f} ({ours[('me', 8)]['p99_ms']:.1f} vs {bare[('me', 8)]['p99_ms']:.1f} ms)"),
+        budget("me_p99_100_ms", "Authenticated GET p99, 100 connections, ms", f"{r['me_p99_100_ms']:.0f} ms"),
+        budget("me_p99_100_ratio", "Authenticated GET p99 vs bare, 100 connections", f"{r['me_p99_100_ratio']:.2f}"),
+        budget("slow_failed_probes", f"Failed probes under 50 slow bodies + 50 slowloris ({report['slow_seconds']} s)", f"{r['slow_failed_probes']} of {slow['ours']['probes']} (bare: {slow['bare']['failed']} of {slow['bare']['probes']})"),
+        budget("rss_ratio", "Worker VmRSS vs bare", f"{r['rss_ratio']:.2f} ({report['memory_mb']['ours']['rss']:.0f} MB vs {report['memory_mb']['bare']['rss']:.0f} MB)"),
+        budget("sigterm_to_exit_s", "SIGTERM → exit, s", f"{r['sigterm_to_exit_s']:.1f} s (bare {report['sigterm_s']['bare']:.1f} s)"),
         "",
         "## Load",
         "",
-        "| Endpoint | Connections | Ours req/s | Bare req/s | Ratio | Ours p50 / p99 ms | Bare p50 / p99 ms |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| Endpoint | Conn. | Ours req/s | Bare req/s | cookiecutter-django req/s | Ours p50 / p99 ms | Bare p50 / p99 ms | cookiecutter-django p50 / p99 ms |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
+
+    def cell(side, key, what):
+        if side is None or key not in side:
+            return "n/a"
+        run = side[key]
+        return f"{run['rps']:.0f}" if what == "rps" else f"{run['p50_ms']:.1f} / {run['p99_ms']:.1f}"
+
+    labels = {"me": "authenticated GET (token, \"me\")", "health": "`GET /health/` (SELECT 1)",
+              "static": "hashed static file (Brotli, WhiteNoise)"}
     for conns in CONNECTIONS:
-        for key, label in (("health", "`GET /health/` (SELECT 1)"), ("me", "`GET /api/auth/me/` (token)")):
-            o, b = ours[(key, conns)], bare[(key, conns)]
+        for name in ("me", "health", "static"):
+            key = (name, conns)
             lines.append(
-                f"| {label} | {conns} | {o['rps']:.0f} | {b['rps']:.0f} | {o['rps'] / b['rps']:.2f} | "
-                f"{o['p50_ms']:.1f} / {o['p99_ms']:.1f} | {b['p50_ms']:.1f} / {b['p99_ms']:.1f} |"
+                f"| {labels[name]} | {conns} | {cell(ours, key, 'rps')} | {cell(bare, key, 'rps')} | "
+                f"{cell(ccd_side, key, 'rps')} | {cell(ours, key, 'lat')} | {cell(bare, key, 'lat')} | "
+                f"{cell(ccd_side, key, 'lat')} |"
             )
-        s = ours[("static", conns)]
-        lines.append(f"| hashed static file (Brotli, WhiteNoise) | {conns} | {s['rps']:.0f} | n/a | | "
-                     f"{s['p50_ms']:.1f} / {s['p99_ms']:.1f} | |")
     lines += [
         "",
         "Non-2xx answers during load: " + ", ".join(
             f"{who} {name} c{conns} {samples[(name, conns)]['errors']:.0f}"
-            for who, samples in (("ours", ours), ("bare", bare)) for (name, conns) in samples) + ".",
+            for who, samples in median.items() for (name, conns) in samples) + ".",
         "",
         "## Memory",
         "",
         "Per worker process (mean of the workers), right after the load above, and at rest (after "
-        "start-up, before the load; ours imports the URLconf and every view before the fork, "
-        "gunicorn's workers at their first request). VmRSS counts every page a process maps, shared or not; PSS "
+        "start-up, before the load). VmRSS counts every page a process maps, shared or not; PSS "
         "splits shared pages between the processes sharing them; USS counts only the pages that "
         "process alone has (what one more worker costs). Ours imports Django before granian forks "
-        "its workers (server.py `preload()`); gunicorn sync without `--preload` loads it in each "
-        "worker. Under load our requests wait for their turn on each process's event loop, without "
-        "a thread (6 threads a process, 2 of them running Django); a gunicorn sync worker holds one "
-        "request and leaves the others in the kernel's queue.",
+        "its workers (server.py `preload()`); gunicorn without `--preload` loads it in each worker.",
         "",
         "| Server | VmRSS MB | PSS MB | USS MB | VmRSS at rest MB |",
         "| --- | --- | --- | --- | --- |",
@@ -436,9 +527,6 @@ def write_markdown(report, path):
         lines.append(f"| {label} | {run['probes']} | {run['failed']} | {run['worst_s']:.2f} s |")
     lines.append("")
     path.parent.mkdir(parents=True, exist_ok=True)
-    notes = path.with_name("benchmarks-notes.md")
-    if notes.exists() and report["database"] == "sqlite":  # the notes go with the main report
-        lines += [notes.read_text()]
     path.write_text("\n".join(lines))
 
 
