@@ -126,8 +126,9 @@ def ratelimit(scope, key="ip", method="POST", fail_open=False):
 # on every API request, so each process counts in memory and sends its counts in batches; the
 # limits above (login, signup, passwords, the lockout) stay exact and go through the store on
 # every request.
-BATCH_SHARE = 20  # a process sends its count at least every limit / BATCH_SHARE calls...
-SEND_INTERVAL = 1.0  # ...and at least once a second while a client keeps calling
+BATCH_SHARE = 20  # a process sends its count at least every limit / BATCH_SHARE calls,
+BATCH_MAX = 50  # every BATCH_MAX calls whatever the limit,
+SEND_INTERVAL = 1.0  # and at least once a second while a client keeps calling
 TALLIES_KEPT = 10_000  # per process; past it, tallies of windows that have ended are dropped
 
 
@@ -161,10 +162,10 @@ class Backstop:
     through the `ratelimit` cache, sent there in batches.
 
     A call is refused once the count this process knows (the store's total at its last send plus
-    what it counted since) is over the limit. A process sends its count every limit / BATCH_SHARE
-    calls, every SEND_INTERVAL seconds, and on each call once it is within a batch of the limit,
-    so each process holds back less than limit / BATCH_SHARE calls the others cannot see: with
-    N processes in all, a client gets at most about limit * (1 + N / BATCH_SHARE) calls a window.
+    what it counted since) is over the limit. A process sends its count every batch of calls
+    (limit / BATCH_SHARE, at most BATCH_MAX), every SEND_INTERVAL seconds, and on each call once
+    it is within a batch of the limit, so each process holds back less than a batch the others
+    cannot see: with N processes in all, a client gets at most about limit + N batches a window.
     """
 
     def __init__(self):
@@ -179,7 +180,7 @@ class Backstop:
         end = window_end(value, period, wall)
         digest = hashlib.sha256(value.encode()).hexdigest()[:32]
         key = f"backstop:{scope}:{limit}/{period}:{digest}:{end}"
-        batch = max(1, limit // BATCH_SHARE)
+        batch = max(1, min(limit // BATCH_SHARE, BATCH_MAX))
         with self.lock:
             tally = self.tallies.get(key)
             if tally is None:

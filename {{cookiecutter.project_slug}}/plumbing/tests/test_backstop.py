@@ -60,6 +60,15 @@ def test_counts_reach_the_store_in_batches(settings, fresh):
     assert fresh.tallies[key].unsent == 1
 
 
+def test_a_high_limit_still_sends_every_fifty_calls(settings, fresh):
+    settings.RATELIMIT_RATES = {**settings.RATELIMIT_RATES, "user": "1000000/m"}
+    with_time_left("43")
+    for _ in range(60):
+        assert fresh.hit("user", "43")[0]
+    (key,) = fresh.tallies
+    assert caches["ratelimit"].get(key) == 51  # the 1st call, then the 51st
+
+
 def test_processes_sharing_the_store_hold_the_limit_within_a_batch_each(settings, fresh):
     settings.RATELIMIT_RATES = {**settings.RATELIMIT_RATES, "user": "100/m"}
     with_time_left("7")
