@@ -116,9 +116,10 @@ def start(project, env, log_path, cpus=None):
     token = run(["python", "-c", TOKEN], project, env).stdout.strip().splitlines()[-1]
     port = free_port()
     # As Railway runs a Procfile line: sh -c, PORT set (gunicorn binds 0.0.0.0:$PORT).
+    # exec: gunicorn's master replaces the shell, so its workers are the process's children
+    # (bench/run.py reads their memory there), as in a container.
     command = f"{procfile(project, 'web')} --no-control-socket"
-    if cpus:
-        command = f"taskset -c {cpus} {command}"
+    command = f"exec taskset -c {cpus} {command}" if cpus else f"exec {command}"
     log = Path(log_path).open("wb")
     process = subprocess.Popen(["sh", "-c", command], cwd=project, env={**env, "PORT": str(port)},
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
