@@ -15,8 +15,8 @@ hashed static file (ours) at 8 and at 100 connections, all servers loaded in tur
 round; holds 50 slow-body and 50 slowloris connections against ours and bare while probing
 /health/ and /api/auth/me/; reports medians, per-round ratios, worker memory, SIGTERM -> exit
 and whether each budget holds; then measures the background worker's throughput
-(bench/worker.py). With --pin, wrk runs on the first core and the servers on the others
-(taskset). Needs wrk (Debian package `wrk`).
+(bench/worker.py). wrk runs on CPU 0 and the servers on CPU 1 (taskset; --no-pin to let them
+share every core). Needs wrk (Debian package `wrk`).
 """
 
 import argparse
@@ -271,7 +271,9 @@ def main():
                         help="postgres: a new database on 127.0.0.1:5432 for each server")
     parser.add_argument("--cookiecutter-django", metavar="PATH",
                         help="a cookiecutter-django checkout (or CCD_SOURCE): its side is skipped without one")
-    parser.add_argument("--pin", action="store_true", help="wrk on CPU 0, the servers on CPU 1 (taskset)")
+    # Pinned runs were the steadier here (docs/benchmarks-notes.md, "Pinning").
+    parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
+                        help="wrk on CPU 0, the servers on CPU 1 (taskset); --no-pin to share all")
     parser.add_argument("--output", help="default: docs/benchmarks.md (postgres), "
                         "docs/benchmarks-sqlite.md (sqlite)")
     args = parser.parse_args()
@@ -436,13 +438,13 @@ def write_markdown(report, path):
         f"`config.settings.production`, {report['workers']} workers (bench/cookiecutter_django.py)."
         if "ccd" in v else " cookiecutter-django: not measured (no `--cookiecutter-django` given)."
     )
-    pin = ("wrk pinned to CPU 0 and the servers to CPU 1 (`--pin`, taskset); PostgreSQL unpinned"
+    pin = ("wrk pinned to CPU 0 and the servers to CPU 1 (taskset, the default); PostgreSQL unpinned"
            if report["pin"] else "wrk and the servers unpinned")
     lines = [
         "# Benchmarks",
         "",
         f"Run {report['date']} with `python bench/run.py{COMMAND_TAIL[report['database']]}"
-        f"{' --pin' if report['pin'] else ''} --cookiecutter-django PATH` on {report['machine']} (load "
+        f"{'' if report['pin'] else ' --no-pin'} --cookiecutter-django PATH` on {report['machine']} (load "
         f"average at the end: {load}; the machine is shared with other jobs). {v['python']}, Django "
         f"{v['django']}, DRF {v['drf']}. Ours: the Procfile web command, granian {v['granian']}, "
         f"{report['workers']} processes (server.py defaults), in a venv with `requirements.txt` only, "
