@@ -1,8 +1,9 @@
 """Finish the baked project: a local .env with a fresh secret key and admin path, a git repository with a first
 commit, and the next commands to type (standard library only, no network).
 
-Cookiecutter runs this with the generated project as the working directory. cruft runs it too,
-into a throwaway directory it compares with the project: then only the files are made.
+Cookiecutter runs this with the generated project as the working directory. cruft runs it for
+`cruft create` (a project: the same as cookiecutter's) and for the two renders `cruft update` and
+`cruft diff` compare with the project (throwaway copies: then only the files are made).
 """
 
 import os
@@ -12,10 +13,16 @@ import shutil
 import string
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-# cruft (template updates) adds the template's `_commit` to the context; plain cookiecutter does not.
-UNDER_CRUFT = bool({{ cookiecutter.get("_commit", "")|tojson }})
+# Who is rendering. cookiecutter's command and Python API put `_output_dir` in the context (since
+# cookiecutter 2.0.1); cruft puts `_commit` there instead (since cruft 2.16.0), for `cruft create`
+# and for its update and diff renders alike.
+COOKIECUTTER_OUTPUT_DIR = {{ cookiecutter.get("_output_dir", "")|tojson }}
+CRUFT_COMMIT = {{ cookiecutter.get("_commit", "")|tojson }}
+# The name tempfile.mkdtemp() gives a directory by default.
+MKDTEMP_NAME = re.compile(r"^tmp[a-z0-9_]{8}$")
 AUTHOR_NAME = {{ cookiecutter.author_name|tojson }}
 AUTHOR_EMAIL = {{ cookiecutter.author_email|tojson }}
 # The branch the CI workflow runs on for pushes (.github/workflows/ci.yml).
@@ -125,6 +132,10 @@ def next_steps(project, git_note, admin_url):
     location = shown_path(project)
     repository = git_note or f"It is a git repository on {BRANCH} with a first commit."
     lines = [f"{{ cookiecutter.project_name }} is ready in {location}", repository]
+    if CRUFT_COMMIT and not git_note:
+        # `cruft create` writes .cruft.json once this hook is done: the first commit cannot hold it.
+        lines.append('Commit the .cruft.json cruft writes next, in the project: git add .cruft.json'
+                     ' && git commit -m "Link the project to its template with cruft"')
     lines += [
         "",
         "Run it locally (.env already has DEBUG=True, a fresh secret key and SQLite):",
@@ -144,12 +155,29 @@ def next_steps(project, git_note, admin_url):
     return "\n".join(lines)
 
 
+def is_throwaway_render(project):
+    """True for the copies `cruft update` and `cruft diff` render to compare with a project.
+
+    cruft gives no sign of which command runs (its issue 143), so this goes by where it renders:
+    those copies go into a fresh tempfile.TemporaryDirectory() holding nothing else, the project
+    of `cruft create` into the directory the user names. Never true under cookiecutter.
+    """
+    if COOKIECUTTER_OUTPUT_DIR or not CRUFT_COMMIT:
+        return False
+    parent = project.parent
+    return (
+        parent.parent == Path(tempfile.gettempdir()).resolve()
+        and MKDTEMP_NAME.match(parent.name) is not None
+        and [path.name for path in parent.iterdir()] == [project.name]
+    )
+
+
 def main():
     project = Path.cwd().resolve()
     for relative, keep in OPTIONAL_FILES.items():
         if not keep:
             (project / relative).unlink()
-    if UNDER_CRUFT:
+    if is_throwaway_render(project):
         return 0
     example = (project / ".env.example").read_text(encoding="utf-8")
     admin_url = generate_admin_url()
