@@ -49,6 +49,10 @@ def test_every_answer_and_the_template_version_are_recorded(cookies):
     assert [key for key in recorded if not key.startswith("_")] == answers
     assert recorded["_template_version"] == CHOICES["_template_version"]
     assert {key: recorded[key] for key in NOT_DEFAULT} == NOT_DEFAULT
+    # Where a user looks: the README (or the docs it links to) names the release.
+    project = Path(result.project_path)
+    docs = [project / "README.md", *sorted((project / "docs").glob("*.md"))]
+    assert any(f"release `{CHOICES['_template_version']}`" in path.read_text() for path in docs)
 
 
 @pytest.mark.parametrize("options", COMBINATIONS, ids=lambda options: "-".join(map(str, options.values())))

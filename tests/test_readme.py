@@ -251,9 +251,11 @@ def bake_from_git_template(tmp_path, env):
 
 
 def test_template_updates_with_cruft_from_a_venv(tmp_path):
-    """The baked README's cruft blocks, run as written (venv and pip install included) with an
-    empty HOME: link, commit; then a new template release arrives and `cruft update` applies it,
-    `cruft diff` is empty, and .env (secret key, local settings) is never touched."""
+    """The baked README's cruft blocks, run as written (venv and pinned pip install included) with
+    an empty HOME: link, commit; then a new template release arrives and `cruft update` shows it
+    when asked `v` (the preview the README describes; typer 0.29 crashed at that prompt) and
+    applies it on `y`; `cruft diff` is then empty, and .env (secret key, local settings) is never
+    touched."""
     home = tmp_path / "home"
     home.mkdir()
     identity = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
@@ -265,10 +267,11 @@ def test_template_updates_with_cruft_from_a_venv(tmp_path):
     link, update = fenced_blocks(section((project / "README.md").read_text(), "## Template updates"))[:2]
     assert link[0] == update[0] == "bash"
     assert f"cruft link --no-input {template}" in link[1]
+    assert update[1].strip() == "~/.venvs/cruft/bin/cruft update"
 
-    def bash(script):
+    def bash(script, answers=None):
         result = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=project, env=env,
-                                capture_output=True, text=True, timeout=600)
+                                input=answers, capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, f"{script}\n{result.stdout}\n{result.stderr}"
         return result.stdout
 
@@ -281,7 +284,8 @@ def test_template_updates_with_cruft_from_a_venv(tmp_path):
     example = template / "{{cookiecutter.project_slug}}" / ".env.example"
     example.write_text(example.read_text() + "# NEW_SETTING=from the next release\n")
     subprocess.run(["git", "commit", "-qam", "template v2"], cwd=template, env={**env, **identity}, check=True)
-    bash(update[1].replace("cruft update", "cruft update --skip-apply-ask"))
+    shown = bash(update[1], answers="v\ny\n")
+    assert "+# NEW_SETTING=from the next release" in shown, shown  # the preview, before applying
     assert "# NEW_SETTING=from the next release" in (project / ".env.example").read_text()
     assert (project / ".env").read_text() == dotenv
     assert bash(f"{cruft} diff --exit-code") == ""
