@@ -36,6 +36,7 @@ LONGEST_FIRST = [
     "test_production.py",  # ~95: the baked suite on PostgreSQL, twice
     "test_tasks.py",  # ~90: four web + worker stacks
     "test_readme.py",  # ~70: the walkthroughs, pip installs included
+    "test_upgrade.py",  # ~65: a release baked, updated, its suite on PostgreSQL
     "test_backups.py",  # ~50: the backup drill, on both Django lines
     "test_scheduled_tasks.py",  # ~40: web, schedulers and workers on PostgreSQL
 ]
