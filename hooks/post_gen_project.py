@@ -21,8 +21,6 @@ from pathlib import Path
 # and for its update and diff renders alike.
 COOKIECUTTER_OUTPUT_DIR = {{ cookiecutter.get("_output_dir", "")|tojson }}
 CRUFT_COMMIT = {{ cookiecutter.get("_commit", "")|tojson }}
-# The name tempfile.mkdtemp() gives a directory by default.
-MKDTEMP_NAME = re.compile(r"^tmp[a-z0-9_]{8}$")
 AUTHOR_NAME = {{ cookiecutter.author_name|tojson }}
 AUTHOR_EMAIL = {{ cookiecutter.author_email|tojson }}
 # The branch the CI workflow runs on for pushes (.github/workflows/ci.yml).
@@ -159,17 +157,16 @@ def is_throwaway_render(project):
     """True for the copies `cruft update` and `cruft diff` render to compare with a project.
 
     cruft gives no sign of which command runs (its issue 143), so this goes by where it renders:
-    those copies go into a fresh tempfile.TemporaryDirectory() holding nothing else, the project
-    of `cruft create` into the directory the user names. Never true under cookiecutter.
+    those copies are temporary (a tempfile.TemporaryDirectory() in the system's temporary
+    directory, which this hook shares through TMPDIR), `cruft create` writes where the user says.
+    So a cruft render in a directory below the temporary one gets the files only, as before; so
+    does `cruft create -o /tmp/somewhere`, the one case this cannot tell apart. Never under
+    cookiecutter.
     """
     if COOKIECUTTER_OUTPUT_DIR or not CRUFT_COMMIT:
         return False
-    parent = project.parent
-    return (
-        parent.parent == Path(tempfile.gettempdir()).resolve()
-        and MKDTEMP_NAME.match(parent.name) is not None
-        and [path.name for path in parent.iterdir()] == [project.name]
-    )
+    temporary = Path(tempfile.gettempdir()).resolve()
+    return project.parent != temporary and project.parent.is_relative_to(temporary)
 
 
 def main():

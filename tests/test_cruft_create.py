@@ -57,12 +57,13 @@ def test_cruft_create_gives_a_complete_linked_project(tmp_path, isolated):
     assert diff.returncode == 0, diff.stdout + diff.stderr
 
 
-@pytest.mark.parametrize("where, made", [("temporary", False), ("chosen", True)])
+@pytest.mark.parametrize("where, made", [("throwaway", False), ("temporary", True), ("chosen", True)])
 def test_only_the_throwaway_copies_of_cruft_get_no_env_or_git(tmp_path, isolated, where, made, monkeypatch):
     """cruft's renders, reproduced with cookiecutter's own generate_files: a context with `_commit`
-    rendered into a fresh TemporaryDirectory (update, diff) or into a directory the user chose
-    (create). Projects whose pyproject.toml lacks `[tool.cruft] skip` would take a .env from the
-    first; the second is a project like any other."""
+    rendered into a fresh TemporaryDirectory (update, diff), or by `cruft create` into the
+    temporary directory itself (`cd /tmp && cruft create ...`) or a directory the user chose.
+    Projects whose pyproject.toml lacks `[tool.cruft] skip` would take a .env from the first; the
+    others are projects like any other."""
     monkeypatch.setenv("TMPDIR", isolated["TMPDIR"])
     monkeypatch.setenv("HOME", isolated["HOME"])
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", isolated["GIT_CONFIG_GLOBAL"])
@@ -72,7 +73,7 @@ def test_only_the_throwaway_copies_of_cruft_get_no_env_or_git(tmp_path, isolated
     context["cookiecutter"] = prompt_for_config(context, no_input=True)
     context["cookiecutter"].update(_template=str(template), _commit="0" * 40)
     with tempfile.TemporaryDirectory() as temporary:
-        output = temporary if where == "temporary" else tmp_path / "chosen"
+        output = {"throwaway": temporary, "temporary": tempfile.gettempdir(), "chosen": tmp_path / "chosen"}[where]
         project = Path(generate_files(repo_dir=str(template), context=context, output_dir=str(output)))
         assert (project / "manage.py").exists()
         assert (project / ".env").exists() is made
