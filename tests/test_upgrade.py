@@ -42,16 +42,17 @@ def previous_release():
     return recorded[0]
 
 
-def section(project, heading):
-    """The text under `heading` in the baked README or any baked docs/*.md file."""
+def section(project, title, holding):
+    """The text under the heading `title` (any level) that holds `holding`, in the baked README
+    or a baked docs/*.md file: releases move sections from one to the other."""
     for path in [project / "README.md", *sorted((project / "docs").glob("*.md"))]:
         text = path.read_text()
-        start = text.find(f"\n{heading}\n")
-        if start >= 0:
-            level = heading.split(" ")[0]
-            end = re.compile(rf"^{level} ", re.M).search(text, start + len(heading) + 2)
-            return text[start: end.start() if end else len(text)]
-    raise AssertionError(f"no {heading!r} in the baked README or docs/")
+        for match in re.finditer(rf"^(#+) {re.escape(title)}\n", text, re.M):
+            end = re.compile(rf"^#{{1,{len(match.group(1))}}} ", re.M).search(text, match.end())
+            found = text[match.start(): end.start() if end else len(text)]
+            if holding in found:
+                return found
+    raise AssertionError(f"no {title!r} section with {holding!r} in the baked README or docs/")
 
 
 def blocks(text, language):
@@ -69,11 +70,11 @@ def add_the_orders_app(project, env):
     """The release's "Add an app" steps: startapp, INSTALLED_APPS, the files, the URLs, then
     its commands (migrations, formatter, linter) but not its test run: the updated project's
     suite runs later, the orders test included."""
-    steps = section(project, "## Add an app")
+    steps = section(project, "Add an app", "```python")
     sh("python manage.py startapp orders", project, env)
     settings, urls = project / "config/settings.py", project / "config/urls.py"
-    assert 'add `"orders",` at the end of `INSTALLED_APPS`' in steps
-    settings.write_text(append_to_list(settings.read_text(), "INSTALLED_APPS = [", '    "orders",'))
+    apps = apps_list(steps)
+    settings.write_text(append_to_list(settings.read_text(), f"{apps} = [", '    "orders",'))
     for source in blocks(steps, "python"):
         path = source.partition("\n")[0].removeprefix("# ").strip()
         (project / path).write_text(source)
@@ -85,12 +86,20 @@ def add_the_orders_app(project, env):
     assert (project / "orders/migrations/0001_initial.py").exists()
 
 
+def apps_list(steps):
+    """The settings list the "Add an app" steps put a new app in (INSTALLED_APPS, PROJECT_APPS)."""
+    named = re.search(r'add `"orders",` at the end of `([A-Z_]+)`', steps)
+    assert named, "the Add an app steps no longer say which list the app goes in"
+    return named.group(1)
+
+
 def make_the_users_edits(project):
     """A settings change and an extra installed app, and a line of their own in the README."""
     settings = project / "config/settings.py"
     text, count = re.subn(r'^TIME_ZONE = ".*"$', TIME_ZONE, settings.read_text(), flags=re.M)
     assert count == 1
-    settings.write_text(append_to_list(text, "INSTALLED_APPS = [", '    "django.contrib.humanize",'))
+    apps = apps_list(section(project, "Add an app", "```python"))
+    settings.write_text(append_to_list(text, f"{apps} = [", '    "django.contrib.humanize",'))
     readme = project / "README.md"
     title, _, rest = readme.read_text().partition("\n")
     readme.write_text(f"{title}\n\n{USER_README}{rest}")
@@ -135,7 +144,7 @@ def linked_bake(tmp_path, commit, *answers, readme_link=True):
         sh("git init -q && git add -A && git commit -qm 'First commit'", project, env)
     if readme_link:
         # The README's link block; cruft comes from the test venv, so not the lines installing it.
-        link = blocks(section(project, "## Template updates"), "bash")[0]
+        link = blocks(section(project, "Template updates", "cruft link"), "bash")[0]
         assert f"cruft link --no-input {OWNER}REPO.git" in link, link
         link = "\n".join(line.replace("~/.venvs/cruft/bin/", "") for line in link.splitlines()
                          if not line.startswith("python3 -m venv") and "/pip install" not in line)
@@ -191,7 +200,7 @@ def test_cruft_update_from_the_previous_release_keeps_the_users_app_settings_and
         # The updated README's checklist, as written, with the updated requirements.
         new = venvs.for_project(project)
         env = venv_env(new, {**base, "DATABASE_URL": url, "DATABASE_SSL_REQUIRE": "false"})
-        checklist = blocks(section(project, "## Template updates"), "bash")[-1]
+        checklist = blocks(section(project, "Template updates", "cruft link"), "bash")[-1]
         for step in ("pip install -r requirements-dev.txt", "migrate --plan", "pytest", "check --deploy"):
             assert step in checklist, f"the post-update checklist has no {step!r}"
         sh(checklist.replace(".venv/bin/", ""), project, env)
