@@ -5,7 +5,7 @@ repository at that commit stands in for GitHub (git's `url.insteadOf`), so the c
 the READMEs give them, `gh:OWNER/REPO` included: bake with the template README's command, link
 with cruft and add the `orders` app as that release's baked README says, change a setting and
 the README, put rows in PostgreSQL; then the template moves on to this working tree, `cruft
-update` runs (with -y: no prompt), and the post-update checklist of the updated README runs as
+update` runs (with -y: no prompt), and the post-update checklist of the updated docs runs as
 written. Nothing may conflict, no edit may be lost, and the rows must still be there.
 """
 
@@ -197,10 +197,10 @@ def test_cruft_update_from_the_previous_release_keeps_the_users_app_settings_and
         assert 'path("api/", include("orders.urls")),' in (project / "config/urls.py").read_text()
         assert "orders/models.py" in sh("git ls-files orders", project, base).stdout
 
-        # The updated README's checklist, as written, with the updated requirements.
+        # The updated docs' post-update checklist, as written, with the updated requirements.
         new = venvs.for_project(project)
         env = venv_env(new, {**base, "DATABASE_URL": url, "DATABASE_SSL_REQUIRE": "false"})
-        checklist = blocks(section(project, "Template updates", "cruft link"), "bash")[-1]
+        checklist = blocks(section(project, "After an update", "migrate --plan"), "bash")[0]
         for step in ("pip install -r requirements-dev.txt", "migrate --plan", "pytest", "check --deploy"):
             assert step in checklist, f"the post-update checklist has no {step!r}"
         sh(checklist.replace(".venv/bin/", ""), project, env)
