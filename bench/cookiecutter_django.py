@@ -26,7 +26,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from helpers import Http, free_port, run, venv_env
+from baked_venvs import venv_env
+from http_clients import Http
+from processes import free_port, run
 
 RELEASE = "2026.8.18"
 CONTEXT = {

@@ -16,7 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from helpers import HTTPS, Server, production_env, venv_env  # noqa: E402
+from baked_venvs import venv_env  # noqa: E402
+from railway import HTTPS, production_env  # noqa: E402
+from servers import Server  # noqa: E402
 
 SIZES = [2_621_440, 262_140]  # just under DATA_UPLOAD_MAX_MEMORY_SIZE; just under the JSON limit
 

@@ -39,23 +39,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import cookiecutter_django as ccd  # noqa: E402
 import worker as worker_bench  # noqa: E402
+from baked_venvs import VenvCache, venv_env  # noqa: E402
+from baking import bake_template  # noqa: E402
 from bare_project import make_bare_project  # noqa: E402
-from helpers import (  # noqa: E402
-    PROBE,
-    RAILWAY_DOMAIN,
-    Http,
-    Server,
-    VenvCache,
-    bake_template,
-    create_database,
-    deploy_copy,
-    drop_database,
-    free_port,
-    production_env,
-    reachable,
-    run,
-    venv_env,
-)
+from http_clients import Http  # noqa: E402
+from processes import free_port, run  # noqa: E402
+from railway import PROBE, RAILWAY_DOMAIN, deploy_copy, production_env  # noqa: E402
+from servers import Server  # noqa: E402
+from services import create_database, drop_database, reachable  # noqa: E402
 from slow_clients import SlowClients, probe_during  # noqa: E402
 
 WORKERS = 2

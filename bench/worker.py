@@ -21,16 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from helpers import (  # noqa: E402
-    VenvCache,
-    create_database,
-    deploy_copy,
-    drop_database,
-    production_env,
-    reachable,
-    run,
-    venv_env,
-)
+from baked_venvs import VenvCache, venv_env  # noqa: E402
+from processes import run  # noqa: E402
+from railway import deploy_copy, production_env  # noqa: E402
+from services import create_database, drop_database, reachable  # noqa: E402
 
 SECTION = "## Background worker (database queue)"
 TASKS_MODULE = '''

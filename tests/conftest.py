@@ -4,22 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from helpers import (
-    TEMPLATE_DIR,
-    Server,
-    VenvCache,
-    bake_template,
-    create_database,
-    deploy_copy,
-    drop_database,
-    production_env,
-    require_service,
-    venv_env,
-)
+from baked_venvs import VenvCache, venv_env
+from baking import TEMPLATE_DIR, bake_template
+from railway import deploy_copy, production_env
+from servers import Server
+from services import create_database, drop_database, require_service
 
 
 def pytest_configure(config):
-    """pytest-cookies bakes the template without its .venv (see helpers.bake_template)."""
+    """pytest-cookies bakes the template without its .venv (see baking.bake_template)."""
     if os.path.abspath(config.option.template) == str(TEMPLATE_DIR):
         config.option.template = str(bake_template())
 

@@ -12,7 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from helpers import reachable, unavailable
+from services import reachable, unavailable
 
 HOSTNAME = "localhost"
 NGINX_CONF = """\

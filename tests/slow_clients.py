@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from helpers import Http
+from http_clients import Http
 
 
 class SlowClients:

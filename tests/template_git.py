@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import TEMPLATE_DIR, bake_template
+from baking import TEMPLATE_DIR, bake_template
 
 # A release heading, and the commit line under it (CHANGELOG.md).
 RELEASE_HEADING = re.compile(r"^## (\d{4}\.\d{2}\.\d+) ", re.M)

@@ -7,16 +7,11 @@ import sqlite3
 
 import pytest
 
-from helpers import (
-    PASSWORD,
-    api,
-    fresh_client_ip,
-    procfile_command,
-    production_env,
-    run,
-    venv_env,
-    window_left,
-)
+from baked_venvs import venv_env
+from http_clients import PASSWORD, api
+from processes import run
+from railway import procfile_command, production_env
+from rate_windows import fresh_client_ip, window_left
 
 ACCOUNT_LIMIT, ACCOUNT_PERIOD = 10, 15 * 60  # RATELIMIT_LOGIN_ACCOUNT's default, 10/15m
 

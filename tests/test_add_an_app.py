@@ -5,7 +5,9 @@ import re
 import shutil
 import textwrap
 
-from helpers import production_env, run, venv_env
+from baked_venvs import venv_env
+from processes import run
+from railway import production_env
 
 
 def walkthrough(section):

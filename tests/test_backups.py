@@ -9,11 +9,13 @@ import shutil
 import time
 
 import pytest
-
-from helpers import POSTGRES_ADMIN_URL, create_database, database_rows, deploy_copy, drop_database
-from helpers import require_service, run, unavailable, venv_env, venv_python
 from test_files import MotoServer, bucket_env
 from test_tasks import Worker
+
+from baked_venvs import venv_env, venv_python
+from processes import run
+from railway import deploy_copy
+from services import POSTGRES_ADMIN_URL, create_database, database_rows, drop_database, require_service, unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.worker]
 USERS = ["ada", "grace", "linus"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import bake_template
+from baking import bake_template
 
 OPTION_COMBINATIONS = [
     {"use_sentry": sentry, "use_cors": cors}

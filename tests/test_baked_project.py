@@ -4,7 +4,9 @@ import re
 
 import pytest
 
-from helpers import production_env, run, venv_env
+from baked_venvs import venv_env
+from processes import run
+from railway import production_env
 
 
 def own_checks(project, venv):

@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from helpers import RAILWAY_DOMAIN, unavailable
+from railway import RAILWAY_DOMAIN
+from services import unavailable
 
 pytestmark = pytest.mark.server
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

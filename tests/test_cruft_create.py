@@ -14,7 +14,7 @@ import pytest
 from cookiecutter.generate import generate_context, generate_files
 from cookiecutter.prompt import prompt_for_config
 
-from helpers import bake_template
+from baking import bake_template
 from template_git import git, working_tree_repo
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import cruft
 import pytest
 
-from helpers import TEMPLATE_DIR
+from baking import TEMPLATE_DIR
 from template_git import working_tree_repo
 
 CHOICES = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())

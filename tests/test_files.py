@@ -24,8 +24,13 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from helpers import HTTPS, PROBE, Server, deploy_copy, fresh_client_ip, free_port, production_env
-from helpers import reachable, signup, unavailable, venv_env
+from baked_venvs import venv_env
+from http_clients import signup
+from processes import free_port
+from railway import HTTPS, PROBE, deploy_copy, production_env
+from rate_windows import fresh_client_ip
+from servers import Server
+from services import reachable, unavailable
 
 pytestmark = pytest.mark.server
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import TEMPLATE_DIR, bake_template
+from baking import TEMPLATE_DIR, bake_template
 
 FORBIDDEN_IN_KEY = set("$'\"\\#` \t\n!")
 

@@ -14,8 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from baked_venvs import venv_env
+from baking import TEMPLATE_DIR
 from edge import HOSTNAME, TlsEdge
-from helpers import TEMPLATE_DIR, Server, deploy_copy, production_env, unavailable, venv_env
+from railway import deploy_copy, production_env
+from servers import Server
+from services import unavailable
 
 pytestmark = pytest.mark.server
 

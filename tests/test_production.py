@@ -10,22 +10,12 @@ import time
 
 import pytest
 
+from baked_venvs import venv_env, venv_python
 from fakes import SentryIngest, TcpForwarder
-from helpers import (
-    HTTPS,
-    PASSWORD,
-    PROBE,
-    RAILWAY_DOMAIN,
-    api,
-    fresh_client_ip,
-    production_env,
-    request_answered_early,
-    run,
-    signup,
-    staff_token,
-    venv_env,
-    venv_python,
-)
+from http_clients import PASSWORD, api, request_answered_early, signup, staff_token
+from processes import run
+from railway import HTTPS, PROBE, RAILWAY_DOMAIN, production_env
+from rate_windows import fresh_client_ip
 
 pytestmark = pytest.mark.server
 

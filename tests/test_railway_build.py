@@ -6,7 +6,9 @@ import shutil
 
 import pytest
 
-from helpers import deploy_copy, production_env, railpack_build_commands, run, venv_env
+from baked_venvs import venv_env
+from processes import run
+from railway import deploy_copy, production_env, railpack_build_commands
 
 # What Railway gives a build: the service's variables (a reference to the database service
 # resolves to its private host, unreachable from the builder), no .env, no database.

@@ -5,7 +5,9 @@ every command it gives must exist in the baked project."""
 import json
 import re
 
-from helpers import procfile_command, run, venv_env
+from baked_venvs import venv_env
+from processes import run
+from railway import procfile_command
 
 DOC = "docs/railway-services.md"
 COLUMNS = ["Service", "Procfile", "Start command", "Pre-deploy command", "Health-check path", "Variables"]

@@ -8,19 +8,10 @@ import secrets
 
 import pytest
 
-from helpers import (
-    REDIS_HOST,
-    REDIS_PORT,
-    RedisProcess,
-    api,
-    concurrently,
-    flush_redis_db,
-    fresh_client_ip,
-    require_service,
-    signup,
-    venv_python,
-    wait_for_fresh_window,
-)
+from baked_venvs import venv_python
+from http_clients import api, signup
+from rate_windows import concurrently, fresh_client_ip, wait_for_fresh_window
+from services import REDIS_HOST, REDIS_PORT, RedisProcess, flush_redis_db, require_service
 
 pytestmark = pytest.mark.server
 LOGIN_LIMIT = 5

@@ -8,7 +8,7 @@ must match exactly, JSON must have the same keys and values, where a string valu
 "<anything>" (e.g. "<token>") stands for any value. New sections and endpoints added inside the
 markers are followed automatically. The test maps three things, and only these:
   - `python3 -m venv .venv` becomes a symlink to the shared venv for this requirements hash
-    (helpers.VenvCache); the README's `pip install -r requirements-dev.txt` then runs for real
+    (baked_venvs.VenvCache); the README's `pip install -r requirements-dev.txt` then runs for real
     against it (everything is already satisfied, so no network);
   - a block with `manage.py runserver` runs in the background (a reader's first terminal), on a
     free port instead of 8000; `127.0.0.1:8000` in later blocks is rewritten to that port;
@@ -30,7 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import TEMPLATE_DIR, bake_template, free_port
+from baking import TEMPLATE_DIR, bake_template
+from processes import free_port
 
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.M | re.S)
 VENV_LINE = "python3 -m venv .venv"

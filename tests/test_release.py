@@ -8,7 +8,7 @@ import re
 import subprocess
 from datetime import date
 
-from helpers import TEMPLATE_DIR
+from baking import TEMPLATE_DIR
 from template_git import releases
 
 CHANGELOG = (TEMPLATE_DIR / "CHANGELOG.md").read_text(encoding="utf-8")

@@ -11,10 +11,13 @@ import time
 from datetime import datetime
 
 import pytest
-
-from helpers import Server, api, create_database, database_rows, deploy_copy, drop_database
-from helpers import production_env, require_service, signup, venv_env
 from test_tasks import Worker
+
+from baked_venvs import venv_env
+from http_clients import api, signup
+from railway import deploy_copy, production_env
+from servers import Server
+from services import create_database, database_rows, drop_database, require_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.worker]
 EVERY_SECOND = "accounts.tasks.every_second"

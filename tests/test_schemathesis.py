@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import HTTPS, RAILWAY_DOMAIN, run, signup, staff_token
+from http_clients import signup, staff_token
+from processes import run
+from railway import HTTPS, RAILWAY_DOMAIN
 
 pytestmark = pytest.mark.server
 

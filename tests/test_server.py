@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from helpers import HTTPS, RAILWAY_DOMAIN, deploy_copy
+from railway import HTTPS, RAILWAY_DOMAIN, deploy_copy
 
 # The web server's own loggers (server.py: granian).
 SERVER_LOGGERS = ("_granian", "granian")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cookiecutter.main import cookiecutter
 
-from helpers import NOT_TEMPLATE, bake_template
+from baking import NOT_TEMPLATE, bake_template
 
 FILES = ("config/settings.py", ".env.example")
 

@@ -9,8 +9,11 @@ import time
 
 import pytest
 
-from helpers import HTTPS, PASSWORD, PROBE, RAILWAY_DOMAIN, Server, api, deploy_copy, fresh_client_ip
-from helpers import production_env, raw_request, venv_env
+from baked_venvs import venv_env
+from http_clients import PASSWORD, api, raw_request
+from railway import HTTPS, PROBE, RAILWAY_DOMAIN, deploy_copy, production_env
+from rate_windows import fresh_client_ip
+from servers import Server
 from slow_clients import SlowClients, probe_during
 
 pytestmark = pytest.mark.server

@@ -18,20 +18,13 @@ from email import policy
 
 import pytest
 
+from baked_venvs import venv_env
 from fakes import SentryIngest
-from helpers import (
-    PASSWORD,
-    Server,
-    api,
-    create_database,
-    deploy_copy,
-    drop_database,
-    fresh_client_ip,
-    procfile_command,
-    production_env,
-    require_service,
-    venv_env,
-)
+from http_clients import PASSWORD, api
+from railway import deploy_copy, procfile_command, production_env
+from rate_windows import fresh_client_ip
+from servers import Server
+from services import create_database, drop_database, require_service
 
 pytestmark = [pytest.mark.server, pytest.mark.worker]
 NEW_PASSWORD = "another-long-passphrase-42"

@@ -19,9 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import TEMPLATE_DIR, create_database, drop_database, require_service, venv_env
-from template_git import commit_working_tree, release_clone, releases
+from baked_venvs import venv_env
+from baking import TEMPLATE_DIR
+from services import create_database, drop_database, require_service
 from test_add_an_app import append_to_list
+from template_git import commit_working_tree, release_clone, releases
 
 pytestmark = pytest.mark.slow
 
