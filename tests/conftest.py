@@ -22,7 +22,7 @@ def pytest_configure(config):
 # pyproject.toml) hands whole modules to its workers in collection order, so these start first
 # and none is left running alone at the end.
 LONGEST_FIRST = [
-    "test_baked_project.py",  # ~215: a venv and the own checks for every option value
+    "test_baked_variants.py",  # ~150: a venv and the own checks for every other option value
     "test_schemathesis.py",  # ~150: two 60 s fuzz runs
     "test_files.py",  # ~125: a 5 MB upload at 50 KB/s
     "test_slow_clients.py",  # ~105: honest uploads at 20 and 50 KB/s
@@ -30,6 +30,7 @@ LONGEST_FIRST = [
     "test_tasks.py",  # ~90: four web + worker stacks
     "test_readme.py",  # ~70: the walkthroughs, pip installs included
     "test_upgrade.py",  # ~65: a release baked, updated, its suite on PostgreSQL
+    "test_baked_project.py",  # ~50: the default bake's own checks and deploy checks
     "test_backups.py",  # ~50: the backup drill, on both Django lines
     "test_scheduled_tasks.py",  # ~40: web, schedulers and workers on PostgreSQL
 ]

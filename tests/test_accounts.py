@@ -33,6 +33,7 @@ def test_custom_user_model_is_in_the_first_migration_and_the_admin(deployed):
     assert json.loads(manage(project, venv, "shell", "--verbosity", "0", "-c", code).stdout) == ["accounts.User", True]
 
 
+@pytest.mark.slow
 @pytest.mark.server
 def test_passwords_are_stored_as_argon2_hashes(web):
     username = f"argon{fresh_client_ip().replace('.', '')}"
@@ -61,6 +62,7 @@ def login(server, username, password):
                ip=fresh_client_ip())  # a new client address each time: only the account counts
 
 
+@pytest.mark.slow
 @pytest.mark.server
 def test_failed_logins_from_many_addresses_lock_the_account(web):
     target, other = account(web), account(web)

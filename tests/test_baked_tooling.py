@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 BIN = Path(sys.executable).parent
@@ -54,6 +55,7 @@ def test_ci_workflow_runs_every_gate_on_postgres(default_project):
 NOT_RUN_HERE = ("pip install -r requirements-dev.txt", "pytest", "pip-audit")
 
 
+@pytest.mark.slow  # PostgreSQL
 def test_ci_workflow_steps_pass_as_baked(deployed, postgres_database, tmp_path):
     """The workflow's own `run:` steps, in order, as GitHub's runner runs them: bash -e, the
     job's env (with this machine's PostgreSQL), GITHUB_ENV carried from step to step, a clean

@@ -9,7 +9,7 @@ import pytest
 from railway import RAILWAY_DOMAIN
 from services import unavailable
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Recorded from inside each page (init scripts are not subject to the page's CSP).
 RECORD_VIOLATIONS = """

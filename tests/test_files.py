@@ -32,7 +32,7 @@ from rate_windows import fresh_client_ip
 from servers import Server
 from services import reachable, unavailable
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 KEY_ID, SECRET = "railway-key-id", "railway-secret-" + "s" * 24
 

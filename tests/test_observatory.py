@@ -21,7 +21,7 @@ from railway import deploy_copy, production_env
 from servers import Server
 from services import unavailable
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 # Where .ci/run installs the scanner (npm install --prefix); OBSERVATORY_DIR overrides it.
 OBSERVATORY_DIR = Path(

@@ -17,7 +17,7 @@ from processes import run
 from railway import HTTPS, PROBE, RAILWAY_DOMAIN, production_env
 from rate_windows import fresh_client_ip
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 
 def wait_for(condition, timeout, interval=0.2):

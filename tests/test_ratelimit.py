@@ -13,7 +13,7 @@ from http_clients import api, signup
 from rate_windows import concurrently, fresh_client_ip, wait_for_fresh_window
 from services import REDIS_HOST, REDIS_PORT, RedisProcess, flush_redis_db, require_service
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 LOGIN_LIMIT = 5
 
 

@@ -59,6 +59,7 @@ def fenced_blocks(text):
     return [(match.group(1), match.group(2)) for match in FENCE.finditer(text)]
 
 
+@pytest.mark.slow  # pip installs cookiecutter into a new venv
 def test_template_readme_bake_command_works_on_a_fresh_machine(tmp_path):
     """The README's three lines: a venv, pip install cookiecutter, bake (from this checkout
     instead of gh:OWNER/REPO, with --no-input). HOME is empty, so the venv lands in it."""
@@ -186,6 +187,7 @@ def wait_for_http(port, log_path, timeout=60):
     pytest.fail(f"runserver did not answer on {port}:\n{Path(log_path).read_text()}")
 
 
+@pytest.mark.slow  # runserver, and the API calls the README makes
 def test_baked_readme_local_walkthrough(cookies, venvs, tmp_path):
     """Bake, then follow the baked README's local sections command by command."""
     result = cookies.bake()
@@ -251,6 +253,7 @@ def bake_from_git_template(tmp_path, env):
     return template, tmp_path / "out" / "my_api"
 
 
+@pytest.mark.slow  # pip installs cruft into a new venv
 def test_template_updates_with_cruft_from_a_venv(tmp_path):
     """The baked README's cruft blocks, run as written (venv and pinned pip install included) with
     an empty HOME: link, commit; then a new template release arrives and `cruft update` shows it

@@ -16,7 +16,7 @@ from http_clients import signup, staff_token
 from processes import run
 from railway import HTTPS, RAILWAY_DOMAIN
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 FUZZ_SECONDS = 60  # per database; CI runs both
 # The fuzzer is one client: with production limits nearly every case would be 429 and the

@@ -13,7 +13,7 @@ from railway import HTTPS, RAILWAY_DOMAIN, deploy_copy
 # The web server's own loggers (server.py: granian).
 SERVER_LOGGERS = ("_granian", "granian")
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 
 def test_railway_health_probe_gets_200_over_plain_http(web):

@@ -16,7 +16,7 @@ from rate_windows import fresh_client_ip
 from servers import Server
 from slow_clients import SlowClients, probe_during
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.slow, pytest.mark.server]
 
 MB = 1_000_000
 

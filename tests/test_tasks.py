@@ -26,7 +26,7 @@ from rate_windows import fresh_client_ip
 from servers import Server
 from services import create_database, drop_database, require_service
 
-pytestmark = [pytest.mark.server, pytest.mark.worker]
+pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.worker]
 NEW_PASSWORD = "another-long-passphrase-42"
 
 
