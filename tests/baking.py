@@ -6,13 +6,9 @@ import tempfile
 from pathlib import Path
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
-
-
 # What a bake never needs: a local .venv or caches in the template directory would be read (and
 # copied, by the tests that copy the template) for nothing.
 NOT_TEMPLATE = shutil.ignore_patterns(".venv", ".git", "__pycache__", ".pytest_cache", "node_modules", "*.pyc")
-
-
 _bake_template = []
 
 

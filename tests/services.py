@@ -16,8 +16,6 @@ from baked_venvs import venv_python
 from processes import free_port
 
 IN_CI = bool(os.environ.get("CI"))
-
-
 POSTGRES_ADMIN_URL = os.environ.get("TEMPLATE_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 
