@@ -102,19 +102,62 @@ def pinned(command, who, pin):
     return ["taskset", "-c", PINNED[who], *command] if pin else command
 
 
-def wrk(url, headers, seconds, connections, pin=False):
+def cpu_seconds(pids):
+    """{pid: CPU time (user + system, every thread) used so far} for those of `pids` alive."""
+    used = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone since it was listed
+            continue
+        used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return used
+
+
+def cpu_since(before, pids):
+    """CPU time the processes `pids` used since `before` (cpu_seconds earlier): a process
+    started since counts whole; one that ended since is missed (a database connection that
+    CONN_MAX_AGE replaced during the run)."""
+    return sum(now - before.get(pid, 0) for pid, now in cpu_seconds(pids).items())
+
+
+def server_pids(master_pid):
+    """The server's master and its worker processes."""
+    children = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout.split()
+    return [str(master_pid), *children]
+
+
+def database_pids(name):
+    """PostgreSQL's backend processes serving database `name` (their titles name it)."""
+    if not name:
+        return []
+    found = subprocess.run(["pgrep", "-f", f"^postgres: .* {name} "], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+def wrk(url, headers, seconds, connections, pin=False, side=None):
+    """One wrk run; with `side` ((server master pid, database name)), also the CPU time the
+    server's processes and its PostgreSQL backends spent per request: unlike requests/s, CPU
+    time per request changes little when other jobs share the machine."""
     args = pinned(["wrk", "--latency", "-t", "2", "-c", str(connections), "-d", f"{seconds}s"], "wrk", pin)
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
+    if side:
+        before = cpu_seconds(server_pids(side[0])), cpu_seconds(database_pids(side[1]))
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    cpu = {}
+    if side:
+        requests = int(re.search(r"(\d+) requests in", out).group(1))
+        cpu = {"cpu_ms": cpu_since(before[0], server_pids(side[0])) / max(requests, 1) * 1000,
+               "db_cpu_ms": cpu_since(before[1], database_pids(side[1])) / max(requests, 1) * 1000}
     latency = {}
     for pct in ("50", "99"):
         value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)", out, re.M).groups()
         latency[pct] = float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": rps, "p50_ms": latency["50"], "p99_ms": latency["99"],
-            "errors": int(non2xx.group(1)) if non2xx else 0}
+            "errors": int(non2xx.group(1)) if non2xx else 0, **cpu}
 
 
 def worker_memory_mb(master_pid):
@@ -291,8 +334,10 @@ def main():
             sys.exit("--database postgres: nothing answers on 127.0.0.1:5432")
         databases = [create_database(venv) for _ in sides]
         urls = dict(zip(sides, (url for url, _ in databases)))
+        database_names = dict(zip(sides, (name for _, name in databases)))
     else:
         urls = {"ours": None, "bare": None, "ccd": f"sqlite:///{workdir / 'ccd.sqlite3'}"}
+        database_names = {}
     print("starting the Procfile web command ...", flush=True)
     server, results["start_to_healthy_s"] = start_ours(deployed, venv, logdir, urls["ours"], args.pin)
     our_token = token_for(deployed, {**server.env, "DJANGO_SETTINGS_MODULE": "config.settings"})
@@ -330,7 +375,8 @@ def main():
         print(f"load round {round_number + 1}/{args.rounds} ...", flush=True)
         for conns in CONNECTIONS:
             for (who, name), (url, headers) in targets.items():
-                runs[(who, name, conns)].append(wrk(url, headers, args.seconds, conns, args.pin))
+                side = (masters[who], database_names.get(who))
+                runs[(who, name, conns)].append(wrk(url, headers, args.seconds, conns, args.pin, side))
     median = {
         target: {key: statistics.median(run[key] for run in samples) for key in samples[0]}
         for target, samples in runs.items()
@@ -488,6 +534,32 @@ def write_markdown(report, path):
                 f"| {labels[name]} | {conns} | {cell(ours, key, 'rps')} | {cell(bare, key, 'rps')} | "
                 f"{cell(ccd_side, key, 'rps')} | {cell(ours, key, 'lat')} | {cell(bare, key, 'lat')} | "
                 f"{cell(ccd_side, key, 'lat')} |"
+            )
+    lines += [
+        "",
+        "CPU time per request during the same runs, in ms (every thread of the server's master and "
+        "workers, user + system; and of the PostgreSQL backends serving its database): unlike "
+        "requests/s, it barely moves when other jobs load the machine, so it shows which side "
+        "does more work per request. A database connection replaced during a run (bare's and "
+        "cookiecutter-django's `CONN_MAX_AGE=60`) takes its CPU time with it: those figures can "
+        "read low.",
+        "",
+        "| Endpoint | Conn. | Ours server | Bare server | cookiecutter-django server | Ours PostgreSQL | Bare PostgreSQL | cookiecutter-django PostgreSQL |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+
+    def cpu_cell(side, key, what):
+        if side is None or key not in side or what not in side[key]:
+            return "n/a"
+        return f"{side[key][what]:.2f}"
+
+    for conns in CONNECTIONS:
+        for name in ("me", "health", "static"):
+            key = (name, conns)
+            lines.append(
+                f"| {labels[name]} | {conns} | "
+                + " | ".join(cpu_cell(side, key, what) for what in ("cpu_ms", "db_cpu_ms")
+                             for side in (ours, bare, ccd_side)) + " |"
             )
     lines += [
         "",
