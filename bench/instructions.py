@@ -197,8 +197,11 @@ def main():
     sys.path.insert(0, str(ROOT / "tests"))
     sys.path.insert(0, str(ROOT / "bench"))
     import cookiecutter_django as ccd
+    from baked_venvs import VenvCache, venv_env
     from bare_project import make_bare_project
-    from helpers import VenvCache, create_database, drop_database, production_env, run, venv_env
+    from processes import run
+    from railway import production_env
+    from services import create_database, drop_database
     from run import RAILWAY_DOMAIN, bake, bare_venv, production_venv
 
     workdir = Path(tempfile.mkdtemp(prefix="instructions-"))
