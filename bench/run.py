@@ -137,8 +137,7 @@ def database_pids(name):
 
 def wrk(url, headers, seconds, connections, pin=False, side=None):
     """One wrk run; with `side` ((server master pid, database name)), also the CPU time the
-    server's processes and its PostgreSQL backends spent per request: unlike requests/s, CPU
-    time per request changes little when other jobs share the machine."""
+    server's processes and its PostgreSQL backends spent per request."""
     args = pinned(["wrk", "--latency", "-t", "2", "-c", str(connections), "-d", f"{seconds}s"], "wrk", pin)
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
@@ -538,9 +537,10 @@ def write_markdown(report, path):
     lines += [
         "",
         "CPU time per request during the same runs, in ms (every thread of the server's master and "
-        "workers, user + system; and of the PostgreSQL backends serving its database): unlike "
-        "requests/s, it barely moves when other jobs load the machine, so it shows which side "
-        "does more work per request. A database connection replaced during a run (bare's and "
+        "workers, user + system; and of the PostgreSQL backends serving its database). It says "
+        "which side does more work per request, but other jobs on the machine move it too (at 8 "
+        "connections by up to 2x between runs on a loaded machine): compare instructions "
+        "(bench/instructions.py) there. A database connection replaced during a run (bare's and "
         "cookiecutter-django's `CONN_MAX_AGE=60`) takes its CPU time with it: those figures can "
         "read low.",
         "",
