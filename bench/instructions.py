@@ -211,6 +211,7 @@ def main():
     sides = args.sides.split(",")
     ccd_source = ccd.source_from(args.cookiecutter_django) if "ccd" in sides else None
     if not ccd_source and "ccd" in sides:
+        print("cookiecutter-django skipped: give its source with --cookiecutter-django or CCD_SOURCE")
         sides.remove("ccd")
     databases = {}
     https = {"HTTP_HOST": RAILWAY_DOMAIN, "HTTP_X_FORWARDED_PROTO": "https"}
