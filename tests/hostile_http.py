@@ -68,6 +68,7 @@ def load_cases():
 def request_bytes(case, host):
     edge = f"Host: {host}\r\nX-Forwarded-Proto: https\r\nX-Real-IP: {EDGE_ADDRESS}\r\n"
     text = case["request"].replace("{path}", f"/echo/{case['name']}/").replace("{edge}", edge)
+    text = text.replace("{host}", host)
     text = REPEAT.sub(lambda match: match.group(2) * int(match.group(1)), text)
     return text.encode("latin-1")
 

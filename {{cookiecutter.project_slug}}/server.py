@@ -8,6 +8,7 @@ does, and its variable: docs/web-server.md.
 https://github.com/emmett-framework/granian
 """
 
+import ctypes
 import os
 import sys
 
@@ -41,6 +42,8 @@ MAX_HEADER_SIZE = max(env_int("WEB_MAX_HEADER_SIZE", 32_768), 8192)  # hyper's l
 HEADER_TIMEOUT = env_int("WEB_HEADER_TIMEOUT", 10)
 # MiB: a process above this for two samples 30 s apart is replaced once its requests finish.
 MAX_RSS = env_int("WEB_MAX_RSS", 512)
+# glibc's mallopt() parameter number (malloc.h).
+M_MMAP_THRESHOLD = -3
 # Seconds requests in flight get to finish on SIGTERM; keep RAILWAY_DEPLOYMENT_DRAINING_SECONDS
 # above it (docs/deploy.md), or Railway kills the process first.
 SHUTDOWN_TIMEOUT = env_int("WEB_SHUTDOWN_TIMEOUT", 25)
@@ -48,6 +51,7 @@ SHUTDOWN_TIMEOUT = env_int("WEB_SHUTDOWN_TIMEOUT", 25)
 
 def application():
     """Each worker process's app: Django behind the body reader, on WEB_THREADS threads."""
+    return_freed_memory()
     from config.wsgi import application as django_application
     from plumbing.bodies import DjangoOverRSGI
 
@@ -59,6 +63,17 @@ def application():
         memory=BODY_MEMORY * 1024 * 1024,
         header_limit=MAX_HEADER_SIZE,
     )
+
+
+def return_freed_memory():
+    """Have glibc's malloc give large freed blocks back to the system. By default it raises its
+    mmap threshold as large blocks are freed, so after a burst of large request bodies their
+    memory stays in the heap, held by the process. A fixed threshold turns that off."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (musl, macOS): their allocators decide alone
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)  # glibc's starting value, kept
 
 
 def preload():
