@@ -39,21 +39,15 @@ def split_address(address):
     return host.strip("[]"), port
 
 
-def meta_key(header):
-    """The environ key of a header name (PEP 3333: HTTP_ + upper case, "-" as "_")."""
-    return SPECIAL_HEADERS.get(header.lower()) or "HTTP_" + header.upper().replace("-", "_")
-
-
 def wsgi_environ(scope, header_limit):
     """(environ, refusal): the PEP 3333 environ of an RSGI request scope (its body comes later),
     and the name of the reason to refuse it, or None."""
     server_name, server_port = split_address(scope.server)
-    path = scope.path
     environ = {
         "REQUEST_METHOD": scope.method,
         "SCRIPT_NAME": "",
         # granian gives path and query as text; WSGI wants their bytes as latin-1.
-        "PATH_INFO": path.encode("utf-8", "surrogateescape").decode("latin-1"),
+        "PATH_INFO": scope.path.encode("utf-8", "surrogateescape").decode("latin-1"),
         "QUERY_STRING": scope.query_string.encode("utf-8").decode("latin-1"),
         "SERVER_NAME": server_name,
         "SERVER_PORT": server_port,
@@ -68,27 +62,26 @@ def wsgi_environ(scope, header_limit):
         "wsgi.run_once": False,
     }
     headers = scope.headers
-    names = set()
-    size = 0
-    for name, value in headers.items():
-        names.add(name)
-        size += len(name) + len(value) + 4  # ": " and CRLF
+    items = headers.items()
+    size = 4 * len(items)  # ": " and CRLF
+    for name, value in items:
+        size += len(name) + len(value)
         if "_" in name:
             continue
-        key = meta_key(name)
+        key = SPECIAL_HEADERS.get(name) or "HTTP_" + name.upper().replace("-", "_")
         if key in environ:  # a repeated header: one value, as RFC 9110 combines them
             value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
         environ[key] = value
     if size > header_limit:
         return environ, HEADERS_TOO_LARGE
-    return environ, refusal(scope, headers, names)
+    return environ, refusal(environ, headers, {name for name, _ in items})
 
 
-def refusal(scope, headers, names):
+def refusal(environ, headers, names):
     """Why the request must not reach a view (a refusal name), or None."""
-    if scope.method == "CONNECT":
+    if environ["REQUEST_METHOD"] == "CONNECT":
         return NOT_ALLOWED
-    if not scope.path.startswith("/"):
+    if not environ["PATH_INFO"].startswith("/"):
         return BAD_REQUEST
     if len(names) != len(headers):  # items() leaves out values that are not visible ASCII
         return BAD_REQUEST
