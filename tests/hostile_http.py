@@ -139,6 +139,8 @@ def failures(case, outcome):
             wrong.append(f"answers {outcome.answers}, expected {case['expect_all']}")
     elif outcome.answers[0] not in case["expect"]:
         wrong.append(f"answer {outcome.answers[0]}, expected one of {case['expect']}")
+    if case.get("answer_has") and case["answer_has"].encode() not in outcome.body:
+        wrong.append(f"the answer lacks {case['answer_has']!r}: {outcome.body[:200]!r}")
     if outcome.viewed and not case["view"]:
         wrong.append("reached the view")
     if case.get("echo") and outcome.viewed:
