@@ -150,7 +150,7 @@ class DjangoOverRSGI:
         elif not host_allowed(environ):  # Django would refuse it: not worth a slot
             error = BAD_HOST
         else:
-            reader = self.readers.take(address_in(environ))
+            reader = self.readers.take(address_in(environ), length)
             if isinstance(reader, str):
                 error = reader
         if error:
@@ -172,7 +172,8 @@ class DjangoOverRSGI:
         limit = body_limit(environ.get("CONTENT_TYPE", ""))
         loop = asyncio.get_running_loop()
         end = loop.time() + self.timeout
-        spool = tempfile.SpooledTemporaryFile(max_size=reader.memory)  # noqa: SIM115
+        # max_size 0 would mean "never a file": 1 sends a body with no memory left to disk.
+        spool = tempfile.SpooledTemporaryFile(max_size=max(reader.memory, 1))  # noqa: SIM115
         size, ended, error = 0, False, None
         try:
             async with asyncio.timeout(min(end, loop.time() + self.idle_timeout)) as deadline:

@@ -54,8 +54,9 @@ class Readers:
         self.active = set()
         self.by_address = Counter()
 
-    def take(self, address):
-        """A Reader for a new body, or the refusal's name when there is no slot for it."""
+    def take(self, address, length=None):
+        """A Reader for a new body (of `length` bytes, if known), or the refusal's name when
+        there is no slot for it."""
         if self.by_address[address] >= self.per_address:
             return ADDRESS_BUSY
         if len(self.active) >= self.total:
@@ -64,7 +65,8 @@ class Readers:
                 return BUSY
             stalest.evict()
             self.done(stalest)
-        reader = Reader(address, min(self.piece_memory, max(self.memory_left, 0)))
+        wanted = self.piece_memory if length is None else min(length, self.piece_memory)
+        reader = Reader(address, min(wanted, max(self.memory_left, 0)))
         self.memory_left -= reader.memory
         self.active.add(reader)
         self.by_address[address] += 1

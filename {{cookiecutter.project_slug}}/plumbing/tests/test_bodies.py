@@ -269,6 +269,24 @@ def test_bodies_in_memory_share_a_byte_budget():
     assert [reader.memory for reader in taken] == [1000, 1000, 500, 0]  # then a file from byte 0
     pool.release(taken[0])
     assert pool.take("192.0.2.9").memory == 1000
+    assert pool.take("192.0.2.10", length=200).memory == 0  # the budget is spent
+    pool.release(taken[1])
+    assert pool.take("192.0.2.11", length=200).memory == 200  # what it declared, no more
+
+
+def test_a_body_with_no_memory_left_goes_to_a_file(settings):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1000
+    seen = {}
+
+    def app(environ, start_response):
+        seen["rolled"] = environ["wsgi.input"].name is not None  # in memory, it has no name
+        start_response("200 OK", [])
+        return []
+
+    server = DjangoOverRSGI(app, 1, 4)
+    server.readers.memory_left = 0  # spent by bodies waiting for Django
+    asyncio.run(server.__rsgi__(*body_request(b"x" * 500)))
+    assert seen["rolled"]
 
 
 @pytest.mark.parametrize(
