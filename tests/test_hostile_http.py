@@ -12,21 +12,12 @@ import time
 
 import pytest
 
-from helpers import (
-    HTTPS,
-    PASSWORD,
-    PROBE,
-    RAILWAY_DOMAIN,
-    Server,
-    api,
-    concurrently,
-    deploy_copy,
-    fresh_client_ip,
-    production_env,
-    raw_request,
-    venv_env,
-)
+from baked_venvs import venv_env
 from hostile_http import EDGE_ADDRESS, echo_view, failures, load_cases, request_bytes, run
+from http_clients import PASSWORD, api, raw_request
+from railway import HTTPS, PROBE, RAILWAY_DOMAIN, deploy_copy, production_env
+from rate_windows import concurrently, fresh_client_ip
+from servers import Server
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
