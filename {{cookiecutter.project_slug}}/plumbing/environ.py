@@ -15,7 +15,8 @@ server must not is handled here:
 - Transfer-Encoding other than exactly "chunked", or beside Content-Length, is refused (400),
   as gunicorn does: granian accepts both, and a proxy in front may have framed it otherwise;
 - CONNECT (405) and a target that is not a path (400) never reach the URL resolver;
-- QUERY_STRING carries the raw bytes as latin-1, as PEP 3333 asks (granian gives text).
+- a query with raw bytes outside ASCII is refused (400), as gunicorn does (RFC 3986: a client
+  percent-encodes them); QUERY_STRING is the query as sent, ASCII, as PEP 3333 asks.
 A request with a body for a host Django would refuse is refused before its body is read.
 
 No library builds a WSGI environ from RSGI; gunicorn's and Django's own rules are the model.
@@ -48,7 +49,7 @@ def wsgi_environ(scope, header_limit):
         "SCRIPT_NAME": "",
         # granian gives path and query as text; WSGI wants their bytes as latin-1.
         "PATH_INFO": scope.path.encode("utf-8", "surrogateescape").decode("latin-1"),
-        "QUERY_STRING": scope.query_string.encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": scope.query_string,
         "SERVER_NAME": server_name,
         "SERVER_PORT": server_port,
         "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
@@ -81,7 +82,7 @@ def refusal(environ, headers, names):
     """Why the request must not reach a view (a refusal name), or None."""
     if environ["REQUEST_METHOD"] == "CONNECT":
         return NOT_ALLOWED
-    if not environ["PATH_INFO"].startswith("/"):
+    if not environ["PATH_INFO"].startswith("/") or not environ["QUERY_STRING"].isascii():
         return BAD_REQUEST
     if len(names) != len(headers):  # items() leaves out values that are not visible ASCII
         return BAD_REQUEST

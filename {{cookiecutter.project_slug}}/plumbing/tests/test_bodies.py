@@ -311,9 +311,14 @@ def test_header_names_with_underscores_are_dropped():
     assert environ["HTTP_X_REAL_IP"] == "203.0.113.9" and BODY_ERROR not in environ
 
 
-def test_the_query_string_is_its_bytes_as_latin_1():
+def test_a_query_with_raw_bytes_outside_ascii_is_refused():
     environ, _ = serve(Scope(query_string="page=café"), Protocol())
-    assert environ["QUERY_STRING"] == "page=caf\u00c3\u00a9"
+    assert environ[BODY_ERROR] == BAD_REQUEST
+
+
+def test_a_percent_encoded_query_is_passed_as_sent():
+    environ, _ = serve(Scope(query_string="page=caf%C3%A9"), Protocol())
+    assert environ["QUERY_STRING"] == "page=caf%C3%A9" and BODY_ERROR not in environ
 
 
 def test_a_body_for_a_host_django_refuses_is_not_read():
