@@ -155,12 +155,16 @@ def https_origins(hosts: Iterable[str]) -> list[str]:
 
 
 # --- Database -----------------------------------------------------------------------------
-def env_database(name: str, *, base_dir: Path, debug: bool) -> dict[str, Any]:
+def env_database(
+    name: str, *, base_dir: Path, debug: bool, connect_timeout: int = 3
+) -> dict[str, Any]:
     """DATABASES["default"] from a database URL (dj-database-url); unset or empty: SQLite in
     the project folder. Connections are kept for 10 minutes and checked before reuse.
 
     SQLite gets what several server processes need to share one file; PostgreSQL gets TLS
-    (unless DATABASE_SSL_REQUIRE=false; default on without DEBUG) and a 5 s connect timeout.
+    (unless DATABASE_SSL_REQUIRE=false; default on without DEBUG), a connect timeout, and TCP
+    keepalives and a user timeout, so that a connection whose peer vanished (a partition, a
+    failover) fails within seconds instead of waiting forever (docs/web-server.md).
     """
     import dj_database_url
 
@@ -182,8 +186,15 @@ def env_database(name: str, *, base_dir: Path, debug: bool) -> dict[str, Any]:
         return database
     if env_bool("DATABASE_SSL_REQUIRE", not debug):
         options["sslmode"] = "require"
-    # Fail fast when the database is unreachable, so /health/ can say so within seconds.
-    options.setdefault("connect_timeout", 5)
+    # libpq's options (https://www.postgresql.org/docs/current/libpq-connect.html): give up
+    # on a connection attempt after connect_timeout seconds; probe an idle connection after
+    # 10 s, every 5 s, 3 times; drop one whose sent bytes go unacknowledged for 10 s.
+    options.setdefault("connect_timeout", connect_timeout)
+    options.setdefault("keepalives", 1)
+    options.setdefault("keepalives_idle", 10)
+    options.setdefault("keepalives_interval", 5)
+    options.setdefault("keepalives_count", 3)
+    options.setdefault("tcp_user_timeout", 10_000)
     return database
 
 
@@ -284,10 +295,11 @@ def media_storage(bucket: dict[str, str] | None) -> dict[str, Any]:
                 signature_version="s3v4",
                 request_checksum_calculation=checksums,
                 response_checksum_validation=checksums,
-                # An unreachable bucket fails a request in seconds, not minutes (then 503).
-                connect_timeout=5,
-                read_timeout=30,
-                retries={"mode": "standard", "max_attempts": 3},
+                # An unreachable or stalled bucket fails a request in seconds, not minutes
+                # (then 503): two attempts of at most 3 s to connect and 10 s per read.
+                connect_timeout=3,
+                read_timeout=10,
+                retries={"mode": "standard", "max_attempts": 2},
             ),
         },
     }

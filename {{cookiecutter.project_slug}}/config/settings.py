@@ -94,6 +94,8 @@ INSTALLED_APPS = [*TEMPLATE_APPS, *PROJECT_APPS]
 MIDDLEWARE = [
     # Outermost: request id, timing and one log line per request, whatever happens inside.
     "plumbing.middleware.RequestLogMiddleware",
+    # A WARNING line for a slow request or a slow query (SLOW_REQUEST_MS, SLOW_QUERY_MS).
+    "plumbing.queries.SlowRequestMiddleware",
     "plumbing.middleware.HeadRequestMiddleware",
     # The security headers, above WhiteNoise: it answers static files itself and returns early,
     # so only the middleware above it sees those responses. SecurityMiddleware last of them, so
@@ -146,8 +148,23 @@ TEMPLATES = [
 # Connections are kept open, and each is checked (SELECT 1) before the first query of a request
 # that reuses it, so a connection the database or the network dropped is replaced, not a 500.
 # https://docs.djangoproject.com/en/{{ cookiecutter.django_version }}/ref/databases/#persistent-connections
-DATABASES = {"default": env_database("DATABASE_URL", base_dir=BASE_DIR, debug=DEBUG)}
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 3, low=2, high=60)  # seconds
+DATABASES = {
+    "default": env_database(
+        "DATABASE_URL", base_dir=BASE_DIR, debug=DEBUG, connect_timeout=DATABASE_CONNECT_TIMEOUT
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Waiting on the database, slow requests ------------------------------------------------------
+# Seconds a query of the web server may run (PostgreSQL's statement_timeout) or wait for a reply
+# that does not come (then its connection is cut): either way the request answers 503 JSON
+# (plumbing/queries.py, docs/web-server.md). Migrations, backups and tasks are not limited.
+DATABASE_TIMEOUT = env_int("DATABASE_TIMEOUT", 5, low=1, high=3600)
+# A WARNING log line for each request slower than this (route, time, queries and their time),
+# and for each query slower than SLOW_QUERY_MS (docs/logs.md).
+SLOW_REQUEST_MS = env_int("SLOW_REQUEST_MS", 1000, low=0, high=3_600_000)
+SLOW_QUERY_MS = env_int("SLOW_QUERY_MS", 200, low=0, high=3_600_000)
 
 # --- Users, passwords, i18n --------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

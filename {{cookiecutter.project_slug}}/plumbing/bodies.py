@@ -41,6 +41,7 @@ import gc
 import logging
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from django.conf import settings
 
@@ -88,11 +89,25 @@ class DjangoOverRSGI:
     def __init__(self, app, threads, readers, per_address=None, memory=None, header_limit=32_768):
         self.app = app
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="django")
+        # Requests that never wait on the database have threads of their own, so a database
+        # that stops answering cannot hold them up: /health/ (its checks have their own
+        # deadline, plumbing/health.py) and the files WhiteNoise serves.
+        self.health_pool = ThreadPoolExecutor(2, thread_name_prefix="health-probe")
+        self.static_pool = ThreadPoolExecutor(2, thread_name_prefix="static")
+        self.static_prefix = "/" + settings.STATIC_URL.lstrip("/")
+        self.root_files = {"/" + path.name for path in Path(settings.WHITENOISE_ROOT).glob("*")}
         piece = settings.FILE_UPLOAD_MAX_MEMORY_SIZE
         self.readers = Readers(readers, per_address or readers, memory or readers * piece, piece)
         self.timeout = settings.REQUEST_BODY_TIMEOUT
         self.idle_timeout = settings.REQUEST_BODY_IDLE_TIMEOUT
         self.header_limit = header_limit
+
+    def pool_for(self, path):
+        if path == "/health/":
+            return self.health_pool
+        if path.startswith(self.static_prefix) or path in self.root_files:
+            return self.static_pool
+        return self.pool
 
     async def __rsgi__(self, scope, protocol):
         if scope.proto != "http":  # websockets are off in server.py
@@ -106,8 +121,9 @@ class DjangoOverRSGI:
             if reader == CLIENT_GONE:
                 return protocol.response_empty(400, [])  # nobody is there to read it
         loop = asyncio.get_running_loop()
+        pool = self.pool_for(scope.path)
         try:
-            status, headers, body = await loop.run_in_executor(self.pool, self.run_django, environ)
+            status, headers, body = await loop.run_in_executor(pool, self.run_django, environ)
         finally:
             if reader:
                 self.readers.release(reader)
@@ -118,7 +134,7 @@ class DjangoOverRSGI:
         try:
             piece = body.first  # a file's, read with the answer; a view's stream starts here
             if piece is None:
-                piece = await loop.run_in_executor(self.pool, body.next_piece)
+                piece = await loop.run_in_executor(pool, body.next_piece)
             while piece is not None:
                 try:
                     await transport.send_bytes(piece)
@@ -129,9 +145,9 @@ class DjangoOverRSGI:
                         environ["PATH_INFO"],
                     )
                     return
-                piece = await loop.run_in_executor(self.pool, body.next_piece)
+                piece = await loop.run_in_executor(pool, body.next_piece)
         finally:
-            await loop.run_in_executor(self.pool, body.close)
+            await loop.run_in_executor(pool, body.close)
 
     @staticmethod
     def has_body(environ):

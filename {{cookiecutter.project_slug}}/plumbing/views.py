@@ -1,3 +1,6 @@
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
@@ -19,7 +22,8 @@ def index(request):
 @csrf_exempt
 @require_safe
 def health(request):
-    """Railway's health check: 200 when every check passes, else 503. No details leak."""
+    """Railway's health check and the uptime monitor's: 200 when every check passes, else 503,
+    within 3 s (plumbing/health.py). No details leak."""
     results = run_checks()
     healthy = all(result == "ok" for result in results.values())
     return JsonResponse(
@@ -51,6 +55,12 @@ def page_not_found(request, exception=None):
 
 
 def server_error(request):
+    # Django calls this while handling the exception. A database that cannot be reached, or
+    # did not answer in time (plumbing/queries.py), is an outage to retry after, not a bug.
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        response = _error(request, 503, "Service temporarily unavailable, try again later.")
+        response["Retry-After"] = "30"
+        return response
     return _error(request, 500, "Server error.")
 
 

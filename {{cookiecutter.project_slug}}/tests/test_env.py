@@ -116,11 +116,26 @@ def test_empty_database_url_means_sqlite_in_the_project_without_tls(environ):
 def test_postgres_requires_tls_in_production_unless_disabled(environ):
     environ(DATABASE_URL=POSTGRES, DATABASE_SSL_REQUIRE="")
     strict = env_database("DATABASE_URL", base_dir=BASE_DIR, debug=False)
-    assert strict["OPTIONS"] == {"sslmode": "require", "connect_timeout": 5}
+    assert strict["OPTIONS"]["sslmode"] == "require"
     assert strict["CONN_MAX_AGE"] == 600 and strict["CONN_HEALTH_CHECKS"] is True
     assert "sslmode" not in env_database("DATABASE_URL", base_dir=BASE_DIR, debug=True)["OPTIONS"]
     environ(DATABASE_SSL_REQUIRE="false")
     assert "sslmode" not in env_database("DATABASE_URL", base_dir=BASE_DIR, debug=False)["OPTIONS"]
+
+
+def test_postgres_waits_are_bounded(environ):
+    """A connection attempt gives up after the timeout; a connection whose peer vanished fails
+    within seconds (keepalives on an idle one, a user timeout on unacknowledged bytes)."""
+    environ(DATABASE_URL=POSTGRES, DATABASE_SSL_REQUIRE="false")
+    database = env_database("DATABASE_URL", base_dir=BASE_DIR, debug=False, connect_timeout=4)
+    assert database["OPTIONS"] == {
+        "connect_timeout": 4,
+        "keepalives": 1,
+        "keepalives_idle": 10,
+        "keepalives_interval": 5,
+        "keepalives_count": 3,
+        "tcp_user_timeout": 10_000,
+    }
 
 
 def test_sqlite_on_railway_needs_a_volume_or_a_yes(environ, tmp_path):

@@ -1,4 +1,5 @@
 import pytest
+from django.db import OperationalError
 from django.urls import path
 
 from config import urls as project_urls
@@ -8,8 +9,18 @@ def boom(request):
     raise RuntimeError("deliberate failure")
 
 
-# The project's routes and error handlers, plus two views that fail.
-urlpatterns = [path("boom/", boom), path("api/boom/", boom), *project_urls.urlpatterns]
+def database_down(request):
+    raise OperationalError("connection to server at 10.0.0.7 failed: timeout expired")
+
+
+# The project's routes and error handlers, plus views that fail.
+urlpatterns = [
+    path("boom/", boom),
+    path("api/boom/", boom),
+    path("db-down/", database_down),
+    path("api/db-down/", database_down),
+    *project_urls.urlpatterns,
+]
 handler500 = project_urls.handler500
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +54,17 @@ def test_server_error_page_and_json(client):
     api = client.get("/api/boom/", secure=True)
     assert api.status_code == 500
     assert api.json() == {"detail": "Server error."}
+
+
+@pytest.mark.urls("tests.test_pages")
+def test_unreachable_database_is_503_to_retry_not_a_server_error(client):
+    client.raise_request_exception = False
+    api = client.get("/api/db-down/", secure=True)
+    assert api.status_code == 503 and api["Retry-After"] == "30"
+    assert api.json() == {"detail": "Service temporarily unavailable, try again later."}
+    page = client.get("/db-down/", secure=True)
+    assert page.status_code == 503
+    assert b"Service unavailable" in page.content and b"10.0.0.7" not in page.content
 
 
 @pytest.mark.parametrize("path", ["/", "/health/"])
