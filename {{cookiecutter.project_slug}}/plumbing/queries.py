@@ -40,49 +40,31 @@ SQL_LOGGED = 500  # characters of a slow query's SQL in its log line (parameters
 
 
 class Watch:
-    """One thread's connection to the default database, as the watchdog sees it."""
+    """One thread's connection to the default database: the execute_wrapper that counts and
+    times its queries (and logs a slow one), and what the watchdog knows of it. Installed once
+    per thread, for the thread's life: entering Django's execute_wrapper on every request cost
+    more than everything else here together."""
 
-    __slots__ = ("database", "progress", "seen", "since")
+    __slots__ = ("database", "installed", "progress", "seen", "since", "count", "seconds", "slow")
 
     def __init__(self, database):
         self.database = database  # the thread's DatabaseWrapper
+        self.installed = None  # the execute_wrapper context that keeps this one in place
         self.progress = 0  # goes up as each of its queries starts and ends: odd during one
         self.seen = -1  # progress when the watchdog first saw it waiting
         self.since = 0.0
-
-
-watches: dict[int, Watch] = {}  # thread id -> its Watch
-
-
-def watched_connection() -> Watch:
-    """This thread's Watch, made on its first request (the threads live as long as the process)."""
-    ident = threading.get_ident()
-    watch = watches.get(ident)
-    if watch is None:
-        watch = watches[ident] = Watch(connections[DEFAULT_DB_ALIAS])
-    return watch
-
-
-class QueryTimer:
-    """An execute_wrapper for one request: counts and times its queries, logs a slow one."""
-
-    __slots__ = ("watch", "slow", "count", "seconds")
-
-    def __init__(self, watch, slow):
-        self.watch = watch
-        self.slow = slow
-        self.count = 0
+        self.count = 0  # queries, and their seconds, since the request began
         self.seconds = 0.0
+        self.slow = float("inf")  # seconds that make a query slow (SLOW_QUERY_MS)
 
     def __call__(self, execute, sql, params, many, context):
-        watch = self.watch
-        watch.progress += 1
+        self.progress += 1
         start = perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
             elapsed = perf_counter() - start
-            watch.progress += 1
+            self.progress += 1
             self.count += 1
             self.seconds += elapsed
             if elapsed >= self.slow:
@@ -95,10 +77,28 @@ class QueryTimer:
                 )
 
 
+watches: dict[int, Watch] = {}  # thread id -> its Watch, for the watchdog
+this_thread = threading.local()  # .watch: its Watch
+
+
+def watched_connection() -> Watch:
+    """This thread's Watch, made and installed on its first call (the threads live as long as
+    the process)."""
+    try:
+        return this_thread.watch
+    except AttributeError:
+        watch = this_thread.watch = Watch(connections[DEFAULT_DB_ALIAS])
+        # Entered and never left; kept, since its end (when collected) would remove the wrapper.
+        watch.installed = watch.database.execute_wrapper(watch)
+        watch.installed.__enter__()
+        watches[threading.get_ident()] = watch
+        return watch
+
+
 class SlowRequestMiddleware:
-    """A WARNING line for a request slower than SLOW_REQUEST_MS (and, through QueryTimer, for a
-    query slower than SLOW_QUERY_MS). Sits below RequestLogMiddleware, so its lines carry the
-    request id."""
+    """A WARNING line for a request slower than SLOW_REQUEST_MS (and, through its thread's Watch,
+    for a query slower than SLOW_QUERY_MS). Sits below RequestLogMiddleware, so its lines carry
+    the request id."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -106,29 +106,29 @@ class SlowRequestMiddleware:
         self.slow_query = settings.SLOW_QUERY_MS / 1000
 
     def __call__(self, request):
-        timer = QueryTimer(watched_connection(), self.slow_query)
+        watch = watched_connection()
+        watch.count, watch.seconds, watch.slow = 0, 0.0, self.slow_query
         start = perf_counter()
-        with connections[DEFAULT_DB_ALIAS].execute_wrapper(timer):
-            response = self.get_response(request)
+        response = self.get_response(request)
         elapsed = perf_counter() - start
         if elapsed >= self.slow_request:
             match = request.resolver_match
             route = "/" + match.route if match else request.path
             duration_ms = round(elapsed * 1000, 1)
-            query_ms = round(timer.seconds * 1000, 1)
+            query_ms = round(watch.seconds * 1000, 1)
             logger.warning(
                 "Slow request %s %s %.0fms, %d queries %.0fms",
                 request.method,
                 route,
                 duration_ms,
-                timer.count,
+                watch.count,
                 query_ms,
                 extra={
                     "method": request.method,
                     "route": route,
                     "status": response.status_code,
                     "duration_ms": duration_ms,
-                    "queries": timer.count,
+                    "queries": watch.count,
                     "query_ms": query_ms,
                 },
             )
