@@ -244,6 +244,7 @@ def test_bucket_outage_is_a_clean_503(deployed, tmp_path):
         status, body = upload(server, token, png())
         assert status == 503
         assert body == {"detail": "File storage is unavailable, try again later."}
+        time.sleep(3.1)  # a health result is shared for 3 s (plumbing/health.py)
         status, _, health = server.http.get("/health/", PROBE)
         assert status == 503
         assert json.loads(health) == {"status": "unhealthy", "checks": {"database": "ok", "storage": "error"}}
