@@ -13,7 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from helpers import HTTPS, PROBE, api, concurrently, signup
+from http_clients import api, signup
+from railway import HTTPS, PROBE
+from rate_windows import concurrently
 from stalling import StallingForwarder
 from test_files import MotoServer, bucket_env
 

@@ -22,7 +22,7 @@ FAST_TIER = '.venv/bin/pytest -m "not slow"'
 # slow-client and TLS-edge machinery, a browser, a fuzzer. A module that imports one of these
 # (or a name from them) must mark every test slow; a test that uses one of the fixtures must be
 # slow itself.
-STARTER_MODULES = {"servers", "fakes", "edge", "slow_clients", "playwright", "schemathesis", "moto", "aiosmtpd"}
+STARTER_MODULES = {"servers", "fakes", "stalling", "edge", "slow_clients", "playwright", "schemathesis", "moto", "aiosmtpd"}
 STARTER_NAMES = {"services.RedisProcess", "services.require_service", "services.create_database"}
 STARTER_FIXTURES = {"web", "server_factory", "postgres_database"}
 STARTER_MARKERS = {"server", "worker"}
