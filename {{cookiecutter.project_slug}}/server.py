@@ -56,7 +56,7 @@ def application():
     from plumbing.bodies import DjangoOverRSGI
     from plumbing.queries import watch_database
 
-<<<<<<< HEAD
+    watch_database()  # a query that waits past DATABASE_TIMEOUT ends in 503, not a hang
     return DjangoOverRSGI(
         django_application,
         threads=THREADS,
@@ -76,10 +76,6 @@ def return_freed_memory():
     except OSError:  # not glibc (musl, macOS): their allocators decide alone
         return
     libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)  # glibc's starting value, kept
-=======
-    watch_database()  # a query that waits past DATABASE_TIMEOUT ends in 503, not a hang
-    return DjangoOverRSGI(django_application, threads=THREADS, readers=SLOW_CLIENTS)
->>>>>>> 63a8b5b (A stalled database or bucket fails fast and the site recovers by itself (issue 28))
 
 
 def preload():
