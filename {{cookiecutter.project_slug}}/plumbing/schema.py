@@ -11,6 +11,7 @@ https://drf-spectacular.readthedocs.io/en/latest/customization.html
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
+from rest_framework.mixins import ListModelMixin
 from rest_framework.permissions import AllowAny, IsAuthenticated
 
 # DRF's shape for invalid fields: {"field": ["message", ...], "non_field_errors": [...]};
@@ -37,36 +38,53 @@ class DetailSerializer(serializers.Serializer):
 
 
 class AutoSchema(SpectacularAutoSchema):
-    def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
-        for code, (description, schema, headers) in self._error_responses().items():
-            response = {
-                "description": description,
-                "content": {"application/json": {"schema": schema}},
-            }
-            if headers:
-                response["headers"] = headers
-            responses.setdefault(code, response)
-        return responses
+    """drf-spectacular's AutoSchema, through its public override points only: get_operation
+    gets each operation's error responses added (what a view documents itself is kept)."""
 
-    def _schema_component(self, name, schema):
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        responses = operation.setdefault("responses", {})
+        for code, (description, schema, headers) in self.error_responses().items():
+            response = responses.setdefault(
+                code,
+                {"description": description, "content": {"application/json": {"schema": schema}}},
+            )
+            if headers:
+                # A view's own 429 or 503 (extend_schema) still comes with its Retry-After.
+                response["headers"] = {**headers, **response.get("headers", {})}
+        return operation
+
+    def schema_component(self, name, schema):
         component = ResolvedComponent(
             name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
         )
         self.registry.register_on_missing(component)
         return component.ref
 
-    def _error_responses(self):
+    def handler(self):
+        """The function that answers this operation: a ViewSet's action (`create`, `list`, an
+        @action), else the view's method handler (`post`, `get`)."""
+        action = getattr(self.view, "action", None)
+        return getattr(self.view, action or self.method.lower(), None)
+
+    def is_list(self):
+        action = getattr(self.view, "action", None)
+        if action is not None:
+            return action == "list"
+        return isinstance(self.view, ListModelMixin) and "{" not in self.path
+
+    def error_responses(self):
         """{status: (description, schema, headers)}: what this view answers besides success."""
         view, error = self.view, self.resolve_serializer(DetailSerializer, "response").ref
-        handler = getattr(view, self.method.lower(), None)
-        rate_limit = getattr(handler, "rate_limit", None)  # set by plumbing.ratelimit.ratelimit
+        rate_limit = getattr(self.handler(), "rate_limit", None)  # set by plumbing.ratelimit.ratelimit
         permissions = view.get_permissions()
         authenticators = view.get_authenticators()
         responses = {}
         if self.method in BODY_METHODS and self.get_request_serializer() is not None:
             invalid = {
-                "oneOf": [self._schema_component("ValidationError", VALIDATION_ERROR), error]
+                "oneOf": [self.schema_component("ValidationError", VALIDATION_ERROR), error]
             }
             responses["400"] = ("Invalid fields, or a body that does not parse.", invalid, None)
             responses["413"] = ("Request body too large.", error, None)
@@ -85,7 +103,7 @@ class AutoSchema(SpectacularAutoSchema):
             responses["403"] = ("Not allowed to do this.", error, None)
         if "{" in self.path:
             responses["404"] = ("Not found.", error, None)
-        elif self.method == "GET" and self._is_list_view() and getattr(view, "paginator", None):
+        elif self.method == "GET" and self.is_list() and getattr(view, "paginator", None):
             responses["404"] = ("No such page: `page` is past the last one.", error, None)
         if view.get_throttles() or rate_limit:
             responses["429"] = (
