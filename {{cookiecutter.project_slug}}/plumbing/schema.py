@@ -78,14 +78,12 @@ class AutoSchema(SpectacularAutoSchema):
     def error_responses(self):
         """{status: (description, schema, headers)}: what this view answers besides success."""
         view, error = self.view, self.resolve_serializer(DetailSerializer, "response").ref
-        rate_limit = getattr(self.handler(), "rate_limit", None)  # set by plumbing.ratelimit.ratelimit
+        rate_limit = getattr(self.handler(), "rate_limit", None)  # set by @ratelimit
         permissions = view.get_permissions()
         authenticators = view.get_authenticators()
         responses = {}
         if self.method in BODY_METHODS and self.get_request_serializer() is not None:
-            invalid = {
-                "oneOf": [self.schema_component("ValidationError", VALIDATION_ERROR), error]
-            }
+            invalid = {"oneOf": [self.schema_component("ValidationError", VALIDATION_ERROR), error]}
             responses["400"] = ("Invalid fields, or a body that does not parse.", invalid, None)
             responses["413"] = ("Request body too large.", error, None)
             responses["415"] = ("Unsupported Content-Type.", error, None)

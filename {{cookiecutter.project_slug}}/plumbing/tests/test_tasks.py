@@ -77,3 +77,9 @@ def test_worker_refuses_to_start_when_tasks_run_immediately(settings):
     settings.TASKS_BACKEND = "immediate"
     with pytest.raises(CommandError, match="Set TASKS_BACKEND=database"):
         call_command("worker")
+
+
+def test_app_code_imports_task_from_plumbing_on_either_django_line():
+    from plumbing import tasks
+
+    assert tasks.task is task and tasks.TaskResultStatus is TaskResultStatus
