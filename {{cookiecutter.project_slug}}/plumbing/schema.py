@@ -10,6 +10,8 @@ https://drf-spectacular.readthedocs.io/en/latest/customization.html
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.mixins import ListModelMixin
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -55,6 +57,33 @@ class AutoSchema(SpectacularAutoSchema):
                 # A view's own 429 or 503 (extend_schema) still comes with its Retry-After.
                 response["headers"] = {**headers, **response.get("headers", {})}
         return operation
+
+    def webhook_signature(self):
+        """A signed webhook's Signature (plumbing/webhooks.py), or None."""
+        signature = getattr(self.view, "signature", None)
+        return signature if getattr(signature, "header", "") else None
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        signature = self.webhook_signature()
+        if signature and self.method == "POST":
+            header = OpenApiParameter(
+                signature.header,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description=signature.description,
+            )
+            parameters = [*parameters, header]
+        return parameters
+
+    def get_extensions(self):
+        extensions = super().get_extensions()
+        if self.webhook_signature():
+            # For clients and fuzzers: a schema-valid request is still refused without the
+            # provider's signature.
+            extensions = {**extensions, "x-signed-webhook": True}
+        return extensions
 
     def schema_component(self, name, schema):
         component = ResolvedComponent(
@@ -103,6 +132,13 @@ class AutoSchema(SpectacularAutoSchema):
             responses["404"] = ("Not found.", error, None)
         elif self.method == "GET" and self.is_list() and getattr(view, "paginator", None):
             responses["404"] = ("No such page: `page` is past the last one.", error, None)
+        if self.webhook_signature():
+            responses["400"] = (
+                "Missing or invalid signature, or a body that is not JSON.",
+                error,
+                None,
+            )
+            responses["503"] = ("The webhook's secret is not set.", error, None)
         if view.get_throttles() or rate_limit:
             responses["429"] = (
                 "Too many requests: retry after Retry-After seconds.",
