@@ -297,6 +297,8 @@ REST_FRAMEWORK = {
     ],
     # drf-spectacular's, documenting each operation's error responses too.
     "DEFAULT_SCHEMA_CLASS": "plumbing.schema.AutoSchema",
+    # django-filter for a view's `filterset_fields`, strict about booleans (plumbing/filters.py).
+    "DEFAULT_FILTER_BACKENDS": ["plumbing.filters.FilterBackend"],
     # DRF's, except that requests refused for missing or bad credentials count against the
     # client address's limit: DRF checks credentials before throttles, so they never would.
     "EXCEPTION_HANDLER": "plumbing.ratelimit.exception_handler",

@@ -85,6 +85,13 @@ class AutoSchema(SpectacularAutoSchema):
             extensions = {**extensions, "x-signed-webhook": True}
         return extensions
 
+    def is_filtered(self):
+        """A list with django-filter's query parameters (filterset_fields or filterset_class)."""
+        filterset = getattr(self.view, "filterset_class", None) or getattr(
+            self.view, "filterset_fields", None
+        )
+        return bool(filterset) and self.is_list() and bool(self.get_filter_backends())
+
     def schema_component(self, name, schema):
         component = ResolvedComponent(
             name=name, type=ResolvedComponent.SCHEMA, object=name, schema=schema
@@ -132,6 +139,9 @@ class AutoSchema(SpectacularAutoSchema):
             responses["404"] = ("Not found.", error, None)
         elif self.method == "GET" and self.is_list() and getattr(view, "paginator", None):
             responses["404"] = ("No such page: `page` is past the last one.", error, None)
+        if self.method == "GET" and self.is_filtered():
+            invalid = self.schema_component("ValidationError", VALIDATION_ERROR)
+            responses["400"] = ("Invalid query parameters.", invalid, None)
         if self.webhook_signature():
             responses["400"] = (
                 "Missing or invalid signature, or a body that is not JSON.",
