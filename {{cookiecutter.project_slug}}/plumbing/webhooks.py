@@ -10,7 +10,7 @@ for any provider, so it is small and ours. An app's view, in a few lines:
 
     class PaymentWebhook(WebhookView):
         signature = StripeSignature()
-        secret_setting = "PAYMENTS_WEBHOOK_SECRET"
+        signing_key_setting = "PAYMENTS_WEBHOOK_SECRET"
 
         def handle(self, event):
             ...
@@ -86,12 +86,13 @@ class StripeSignature(Signature):
 
 
 class WebhookView(APIView):
-    """POST only. Set `signature`, `secret_setting` (a setting holding the secret, e.g. read from
-    a variable in config/settings.py) and `handle(event)`; override `event_id(event, body)` to
-    use the provider's event id (by default: the body's SHA-256, so the same bytes run once)."""
+    """POST only. Set `signature`, `signing_key_setting` (the name of a setting holding the
+    secret, read from a variable in config/settings.py) and `handle(event)`; override
+    `event_id(event, body)` to use the provider's event id (by default the body's SHA-256, so
+    the same bytes run once)."""
 
     signature: Signature = GitHubSignature()
-    secret_setting = ""
+    signing_key_setting = ""
     authentication_classes = []  # the signature is the authentication
     permission_classes = [AllowAny]
 
@@ -103,16 +104,19 @@ class WebhookView(APIView):
 
     @extend_schema(request=OpenApiTypes.OBJECT, responses={200: DetailSerializer})
     def post(self, request):
-        secret = getattr(settings, self.secret_setting, "") if self.secret_setting else ""
-        if not secret:
-            return Response(
-                {"detail": f"Webhook not configured: {self.secret_setting} is not set."},
-                status=503,
-            )
-        body = request.body  # the raw bytes, as signed: read before anything parses them
+        invalid = Response({"detail": f"Missing or invalid {self.signature.header}."}, status=400)
         value = request.headers.get(self.signature.header, "")
-        if not value or not self.signature.verify(body, value, secret):
-            return Response({"detail": f"Missing or invalid {self.signature.header}."}, status=400)
+        if not value:
+            return invalid
+        secret = getattr(settings, self.signing_key_setting, "")
+        if not secret:
+            detail = (
+                f"Webhook not configured: {self.signing_key_setting or 'no secret'} is not set."
+            )
+            return Response({"detail": detail}, status=503)
+        body = request.body  # the raw bytes, as signed: read before anything parses them
+        if not self.signature.verify(body, value, secret):
+            return invalid
         try:
             event = json.loads(body)
         except ValueError:

@@ -56,8 +56,8 @@ def one_client_can_reach_every_check(settings):
     settings.RATELIMIT_RATES = {scope: UNLIMITED for scope in settings.RATELIMIT_RATES}
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "localhost"]  # the WSGI client's Host
     for view in webhook_views():  # signed, they answer 400 to the fuzzer, not 503
-        if view.secret_setting:
-            setattr(settings, view.secret_setting, "fuzzing-secret")
+        if view.signing_key_setting:
+            setattr(settings, view.signing_key_setting, "fuzzing-secret")
 
 
 @pytest.mark.django_db

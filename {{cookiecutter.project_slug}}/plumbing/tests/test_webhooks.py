@@ -22,7 +22,7 @@ class StripeWebhook(WebhookView):
     """Payment events."""
 
     signature = StripeSignature()
-    secret_setting = "TEST_WEBHOOK_SECRET"
+    signing_key_setting = "TEST_WEBHOOK_SECRET"
 
     def handle(self, event):
         handled.append(event["id"])
