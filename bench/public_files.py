@@ -17,7 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from helpers import HTTPS, Server, deploy_copy, fresh_client_ip, venv_env  # noqa: E402
+from baked_venvs import venv_env  # noqa: E402
+from railway import HTTPS, deploy_copy  # noqa: E402
+from rate_windows import fresh_client_ip  # noqa: E402
+from servers import Server  # noqa: E402
 from test_files import MotoServer, bucket_env, png  # noqa: E402
 
 

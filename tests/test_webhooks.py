@@ -13,7 +13,11 @@ import time
 
 import pytest
 
-from helpers import HTTPS, Server, deploy_copy, fresh_client_ip, production_env, run, venv_env
+from baked_venvs import venv_env
+from processes import run
+from railway import HTTPS, deploy_copy, production_env
+from rate_windows import fresh_client_ip
+from servers import Server
 from test_add_an_app import append_to_list
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
