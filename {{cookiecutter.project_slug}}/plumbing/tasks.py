@@ -1,7 +1,7 @@
 """The tasks API for app code, retries for background tasks with a log line each; the backup.
 
-`from plumbing.tasks import task` is the one import app code needs: it is django.tasks on
-Django 6 and the django-tasks backport on 5.2, so an app's code does not change with the line.
+`from plumbing.tasks import task` is the one import app code needs: the tasks API of this
+project's Django line (Django's own, or its backport), so app code does not change with it.
 
 The tasks API (django.tasks) records a failure and stops; django-tasks-db has no retries of its
 own. On the database backend a failed task is put back in the queue, on the same row (so its

@@ -12,6 +12,8 @@ per operation, in a fixed order). A server error, an answer the schema does not 
 import pytest
 import schemathesis
 from django.conf import settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -49,6 +51,17 @@ def webhook_views(cls=WebhookView):
     for subclass in cls.__subclasses__():
         yield subclass
         yield from webhook_views(subclass)
+
+
+@pytest.fixture(autouse=True)
+def one_connection_for_the_whole_test():
+    """As Django's own test client does: Django closes a connection inside a transaction at the
+    end of each request, which would end the test's transaction (PostgreSQL) after the first."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)
