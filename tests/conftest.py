@@ -30,6 +30,7 @@ LONGEST_FIRST = [
     "test_tasks.py",  # ~90: four web + worker stacks
     "test_readme.py",  # ~70: the walkthroughs, pip installs included
     "test_upgrade.py",  # ~65: a release baked, updated, its suite on PostgreSQL
+    "test_hostile_http.py",  # ~60: the corpus (one case waits 15 s), 200 stalled bodies
     "test_baked_project.py",  # ~50: the default bake's own checks and deploy checks
     "test_backups.py",  # ~50: the backup drill, on both Django lines
     "test_scheduled_tasks.py",  # ~40: web, schedulers and workers on PostgreSQL

@@ -21,6 +21,7 @@ class SlowClients:
         self.host_header = host_header
         self.bodies, self.loris, self.rate, self.path = bodies, loris, rate, path
         self.reopened = {"body": 0, "loris": 0}
+        self.opened = 0
         self.sockets = []
         self.stopping = threading.Event()
         self.thread = None
@@ -29,8 +30,12 @@ class SlowClients:
         sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
         sock.setblocking(False)
         if kind == "body":
+            # Each from an address of its own, as many clients behind Railway's edge would be:
+            # one address may only hold WEB_SLOW_CLIENTS_PER_ADDRESS readers.
+            self.opened += 1
             head = (
                 f"POST {self.path} HTTP/1.1\r\nHost: {self.host_header}\r\nX-Forwarded-Proto: https\r\n"
+                f"X-Real-IP: 198.51.{self.opened // 250 % 256}.{self.opened % 250 + 1}\r\n"
                 "Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n"
             )
         else:

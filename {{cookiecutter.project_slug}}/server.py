@@ -8,6 +8,7 @@ does, and its variable: docs/web-server.md.
 https://github.com/emmett-framework/granian
 """
 
+import ctypes
 import os
 import sys
 
@@ -31,10 +32,18 @@ THREADS = env_int("WEB_THREADS", 2)
 # file. Waiting costs no thread; 64 holds the template's test of 50 slow bodies + 2 slow
 # uploads even if one process takes them all.
 SLOW_CLIENTS = env_int("WEB_SLOW_CLIENTS", 64)
+# Of those, how many one client address may hold (past it, 429), so one client cannot take all.
+SLOW_CLIENTS_PER_ADDRESS = env_int("WEB_SLOW_CLIENTS_PER_ADDRESS", 16)
+# MiB of request bodies a process keeps in memory; the rest wait in temporary files.
+BODY_MEMORY = env_int("WEB_BODY_MEMORY", 32)
+# Bytes of request line and headers (past it, 431): Railway's edge allows 32 KB.
+MAX_HEADER_SIZE = max(env_int("WEB_MAX_HEADER_SIZE", 32_768), 8192)  # hyper's least
 # Seconds a client has to send the request line and headers (Railway's edge sends them at once).
 HEADER_TIMEOUT = env_int("WEB_HEADER_TIMEOUT", 10)
 # MiB: a process above this for two samples 30 s apart is replaced once its requests finish.
 MAX_RSS = env_int("WEB_MAX_RSS", 512)
+# glibc's mallopt() parameter number (malloc.h).
+M_MMAP_THRESHOLD = -3
 # Seconds requests in flight get to finish on SIGTERM; keep RAILWAY_DEPLOYMENT_DRAINING_SECONDS
 # above it (docs/deploy.md), or Railway kills the process first.
 SHUTDOWN_TIMEOUT = env_int("WEB_SHUTDOWN_TIMEOUT", 25)
@@ -42,10 +51,29 @@ SHUTDOWN_TIMEOUT = env_int("WEB_SHUTDOWN_TIMEOUT", 25)
 
 def application():
     """Each worker process's app: Django behind the body reader, on WEB_THREADS threads."""
+    return_freed_memory()
     from config.wsgi import application as django_application
     from plumbing.bodies import DjangoOverRSGI
 
-    return DjangoOverRSGI(django_application, threads=THREADS, readers=SLOW_CLIENTS)
+    return DjangoOverRSGI(
+        django_application,
+        threads=THREADS,
+        readers=SLOW_CLIENTS,
+        per_address=SLOW_CLIENTS_PER_ADDRESS,
+        memory=BODY_MEMORY * 1024 * 1024,
+        header_limit=MAX_HEADER_SIZE,
+    )
+
+
+def return_freed_memory():
+    """Have glibc's malloc give large freed blocks back to the system. By default it raises its
+    mmap threshold as large blocks are freed, so after a burst of large request bodies their
+    memory stays in the heap, held by the process. A fixed threshold turns that off."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (musl, macOS): their allocators decide alone
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)  # glibc's starting value, kept
 
 
 def preload():
@@ -94,7 +122,9 @@ if __name__ == "__main__":
         http=HTTPModes.http1,  # what Railway's edge speaks to the service
         websockets=False,
         workers=WORKERS,
-        http1_settings=HTTP1Settings(header_read_timeout=HEADER_TIMEOUT * 1000),
+        http1_settings=HTTP1Settings(
+            header_read_timeout=HEADER_TIMEOUT * 1000, max_buffer_size=MAX_HEADER_SIZE
+        ),
         log_level=LogLevels(env("LOG_LEVEL", "INFO").lower()),
         log_dictconfig=logging_config(),
         workers_max_rss=MAX_RSS,

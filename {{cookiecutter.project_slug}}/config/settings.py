@@ -96,10 +96,9 @@ MIDDLEWARE = [
     # Outermost: request id, timing and one log line per request, whatever happens inside.
     "plumbing.middleware.RequestLogMiddleware",
     "plumbing.middleware.HeadRequestMiddleware",
-    "plumbing.middleware.RequestBodyLimitMiddleware",
     # The security headers, above WhiteNoise: it answers static files itself and returns early,
-    # so only the middleware above it sees those responses.
-    "django.middleware.security.SecurityMiddleware",
+    # so only the middleware above it sees those responses. SecurityMiddleware last of them, so
+    # its HTTPS redirect carries the others' headers too.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 {%- if cookiecutter.django_version == "6.1" %}
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -107,6 +106,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
 {%- endif %}
     "plumbing.middleware.CrossOriginResourcePolicyMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    # Requests the server refused before Django (plumbing/bodies.py) are answered here, below
+    # the security headers and before any view.
+    "plumbing.middleware.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
 {%- if cookiecutter.use_cors %}
     "corsheaders.middleware.CorsMiddleware",
@@ -276,6 +279,8 @@ API_JSON_MAX_VALUES = env_int("API_JSON_MAX_VALUES", 200_000)
 MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 10_485_760)
 # Seconds a whole body may take to arrive (then 408): 2 MB at 20 KB/s, a phone on 3G, fits.
 REQUEST_BODY_TIMEOUT = env_int("REQUEST_BODY_TIMEOUT", 120)
+# Seconds a body may stop arriving between two pieces (then 408), as nginx's client_body_timeout.
+REQUEST_BODY_IDLE_TIMEOUT = env_int("REQUEST_BODY_IDLE_TIMEOUT", 15)
 
 # --- Django REST Framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {

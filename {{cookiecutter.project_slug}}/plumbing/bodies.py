@@ -17,14 +17,16 @@ Limits, checked here because nothing earlier does (granian has no body limit or 
 - size (body_limit): DATA_UPLOAD_MAX_MEMORY_SIZE, or for multipart/form-data (file uploads)
   MAX_UPLOAD_SIZE plus MULTIPART_OVERHEAD. A Content-Length over it is refused unread; a
   chunked body is read up to the limit and refused once it goes over.
-- time: the whole body must arrive within REQUEST_BODY_TIMEOUT seconds.
-- bodies read at once per process: `readers` (WEB_SLOW_CLIENTS), a cap on the memory they hold.
+- time: the whole body must arrive within REQUEST_BODY_TIMEOUT seconds, with no gap between
+  two pieces longer than REQUEST_BODY_IDLE_TIMEOUT.
+- who reads at once, and the memory bodies hold: plumbing/readers.py.
+- a body that did not fully arrive (cut short, a bad chunk) never reaches Django.
 A refused request still goes through Django with an empty body, so that
-plumbing.middleware.RequestBodyLimitMiddleware answers 413, 408 or 503 JSON with the request id
-and a log line. A chunked body that fits reaches Django with its real Content-Length (Django
-reads nothing from a body without one).
+plumbing.middleware.RequestBodyLimitMiddleware answers it (413, 408, 429, 503...) in JSON with
+the request id, the site's security headers and one log line. A chunked body that fits
+reaches Django with its real Content-Length (Django reads nothing from a body without one).
 
-The WSGI environ is built from the request alone (PEP 3333), never from the process's
+The WSGI environ (plumbing/environ.py) is built from the request alone, never from the process's
 variables: granian's WSGI interface starts each environ from a copy of os.environ, as CGI did,
 which put DJANGO_SECRET_KEY and every other secret in request.META.
 
@@ -35,21 +37,30 @@ no size or time limit.
 """
 
 import asyncio
-import io
-import sys
+import gc
+import logging
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 
+from plumbing.environ import BAD_HOST, host_allowed, wsgi_environ
+from plumbing.ratelimit import address_in
+from plumbing.readers import STALLED, TIMEOUT, Readers
+
+logger = logging.getLogger("plumbing.requests")
+
 BODY_ERROR = "plumbing.body_error"  # environ key, read by RequestBodyLimitMiddleware
-TOO_LARGE, TIMEOUT, BUSY = "too_large", "timeout", "busy"
+TOO_LARGE = "too_large"
 CLIENT_GONE = "client_gone"  # the connection broke before the whole body came: nothing to answer
 # Room in a multipart body for boundaries, part headers and the form's other small fields.
 MULTIPART_OVERHEAD = 64 * 1024
 # A file response is sent in pieces of about this size (Django's own are 4 KB).
 FILE_PIECE = 64 * 1024
-SPECIAL_HEADERS = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+# After a request with a body this large, the garbage collector runs: what the parsers made of
+# it sits in reference cycles (DRF's request and its parsed data), which the collector would
+# otherwise reach only after many more requests, a process's memory high meanwhile.
+COLLECT_AFTER = 512 * 1024
 
 
 def body_limit(content_type):
@@ -67,66 +78,39 @@ def declared_length(environ):
         return None
 
 
-def split_address(address):
-    """("host", "port") from granian's "host:port" or "[v6 host]:port"."""
-    host, _, port = (address or "").rpartition(":")
-    return host.strip("[]"), port
-
-
-def wsgi_environ(scope):
-    """The PEP 3333 environ of an RSGI request scope (its body comes later)."""
-    server_name, server_port = split_address(scope.server)
-    environ = {
-        "REQUEST_METHOD": scope.method,
-        "SCRIPT_NAME": "",
-        # granian gives the path percent-decoded as text; WSGI wants its bytes as latin-1.
-        "PATH_INFO": scope.path.encode("utf-8", "surrogateescape").decode("latin-1"),
-        "QUERY_STRING": scope.query_string,
-        "SERVER_NAME": server_name,
-        "SERVER_PORT": server_port,
-        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
-        "REMOTE_ADDR": split_address(scope.client)[0],
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scope.scheme,
-        "wsgi.input": io.BytesIO(),
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-    }
-    for name, value in scope.headers.items():
-        key = SPECIAL_HEADERS.get(name) or "HTTP_" + name.upper().replace("-", "_")
-        if key in environ:  # a repeated header: one value, as RFC 9110 combines them
-            value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
-        environ[key] = value
-    return environ
-
-
 class DjangoOverRSGI:
     """The RSGI app: read the body (see the module docstring), then run the WSGI `app` on one
-    of `threads` threads, first come first served. At most `readers` bodies are read at once;
-    past that a request with a body is answered 503."""
+    of `threads` threads, first come first served. At most `readers` bodies are read at once
+    (`per_address` from one client address), holding at most `memory` bytes in memory; past
+    that a request with a body is refused (plumbing/readers.py). Requests whose headers take
+    more than `header_limit` bytes are refused (plumbing/environ.py)."""
 
-    def __init__(self, app, threads, readers):
+    def __init__(self, app, threads, readers, per_address=None, memory=None, header_limit=32_768):
         self.app = app
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix="django")
-        self.readers = readers
-        self.reading = 0
+        piece = settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+        self.readers = Readers(readers, per_address or readers, memory or readers * piece, piece)
         self.timeout = settings.REQUEST_BODY_TIMEOUT
+        self.idle_timeout = settings.REQUEST_BODY_IDLE_TIMEOUT
+        self.header_limit = header_limit
 
     async def __rsgi__(self, scope, protocol):
         if scope.proto != "http":  # websockets are off in server.py
             return
-        environ = wsgi_environ(scope)
-        length = declared_length(environ)
-        if length or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
-            error = await self.read_body(environ, protocol, length)
-            if error == CLIENT_GONE:
+        environ, refused = wsgi_environ(scope, self.header_limit)
+        reader = None
+        if refused:
+            environ[BODY_ERROR] = refused
+        elif self.has_body(environ):
+            reader = await self.read_body(environ, protocol)
+            if reader == CLIENT_GONE:
                 return protocol.response_empty(400, [])  # nobody is there to read it
-            if error:
-                environ[BODY_ERROR] = error
         loop = asyncio.get_running_loop()
-        status, headers, body = await loop.run_in_executor(self.pool, self.run_django, environ)
+        try:
+            status, headers, body = await loop.run_in_executor(self.pool, self.run_django, environ)
+        finally:
+            if reader:
+                self.readers.release(reader)
         if isinstance(body, bytes):
             protocol.response_bytes(status, headers, body)
             return
@@ -136,35 +120,84 @@ class DjangoOverRSGI:
             if piece is None:
                 piece = await loop.run_in_executor(self.pool, body.next_piece)
             while piece is not None:
-                await transport.send_bytes(piece)
+                try:
+                    await transport.send_bytes(piece)
+                except RuntimeError:  # granian's RSGIProtocolClosed: the client went away
+                    logger.info(
+                        "%s %s: the client closed the connection during the answer",
+                        environ["REQUEST_METHOD"],
+                        environ["PATH_INFO"],
+                    )
+                    return
                 piece = await loop.run_in_executor(self.pool, body.next_piece)
         finally:
             await loop.run_in_executor(self.pool, body.close)
 
-    async def read_body(self, environ, protocol, length):
-        """Replace wsgi.input with the whole body; return an error name instead if it cannot be."""
-        limit = body_limit(environ.get("CONTENT_TYPE", ""))
-        if length is not None and length > limit:
-            return TOO_LARGE
-        if self.reading >= self.readers:
-            return BUSY
-        self.reading += 1
-        spool = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115
-        size, error = 0, None
+    @staticmethod
+    def has_body(environ):
+        return (
+            bool(declared_length(environ))
+            or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        )
+
+    async def read_body(self, environ, protocol):
+        """Replace wsgi.input with the whole body and return its Reader (to release once Django
+        is done); if it cannot be read, set environ[BODY_ERROR] and return None, or CLIENT_GONE."""
+        length = declared_length(environ)
+        error = None
+        if length is not None and length > body_limit(environ.get("CONTENT_TYPE", "")):
+            error = TOO_LARGE
+        elif not host_allowed(environ):  # Django would refuse it: not worth a slot
+            error = BAD_HOST
+        else:
+            reader = self.readers.take(address_in(environ), length)
+            if isinstance(reader, str):
+                error = reader
+        if error:
+            environ[BODY_ERROR] = error
+            return None
         try:
-            async with asyncio.timeout(self.timeout):
+            error = await self.receive(environ, protocol, reader, length)
+        finally:
+            self.readers.done(reader)
+        if error == CLIENT_GONE:
+            self.readers.release(reader)
+            return CLIENT_GONE
+        if error:
+            environ[BODY_ERROR] = error
+        return reader
+
+    async def receive(self, environ, protocol, reader, length):
+        """Read the body into a spool file; None when it all came, else the error's name."""
+        limit = body_limit(environ.get("CONTENT_TYPE", ""))
+        loop = asyncio.get_running_loop()
+        end = loop.time() + self.timeout
+        # max_size 0 would mean "never a file": 1 sends a body with no memory left to disk.
+        spool = tempfile.SpooledTemporaryFile(max_size=max(reader.memory, 1))  # noqa: SIM115
+        size, ended, error = 0, False, None
+        try:
+            async with asyncio.timeout(min(end, loop.time() + self.idle_timeout)) as deadline:
+                reader.deadline = deadline
                 async for piece in protocol:
+                    if not piece:
+                        # granian ends a body with one empty piece; one more means hyper found
+                        # the body broken (cut short, a bad chunk size): it must not be used.
+                        if ended:
+                            error = CLIENT_GONE
+                            break
+                        ended = True
+                        continue
+                    reader.arrived()
                     spool.write(piece)
                     size += len(piece)
                     if size > limit:
                         error = TOO_LARGE
                         break
+                    deadline.reschedule(min(end, loop.time() + self.idle_timeout))
         except TimeoutError:
-            error = TIMEOUT
+            error = TIMEOUT if loop.time() >= end else STALLED
         except Exception:  # the connection broke (granian's RSGIProtocolClosed and the like)
             error = CLIENT_GONE
-        finally:
-            self.reading -= 1
         if error is None and length is not None and size < length:
             error = CLIENT_GONE
         if error:
@@ -194,6 +227,9 @@ class DjangoOverRSGI:
         finally:
             if hasattr(response, "close"):  # Django's request_finished: it looks after connections
                 response.close()
+            if (declared_length(environ) or 0) > COLLECT_AFTER:
+                del response
+                gc.collect()
         return *started, body
 
 

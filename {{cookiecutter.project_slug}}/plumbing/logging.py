@@ -60,6 +60,7 @@ def logging_config():
             "request_id": {"()": "plumbing.logging.RequestIdFilter"},
             "granian_notes": {"()": "plumbing.logging.GranianNotesFilter"},
             "no_runserver_request_lines": {"()": "plumbing.logging.DropRunserverRequestLines"},
+            "no_refusals": {"()": "plumbing.logging.DropRefusals"},
         },
         "formatters": {
             "json": {
@@ -75,7 +76,7 @@ def logging_config():
         "loggers": {
             # Our request log writes one line per request; Django's would add a second one
             # for every 4xx. 5xx tracebacks still come through at ERROR.
-            "django.request": {"level": "ERROR"},
+            "django.request": {"level": "ERROR", "filters": ["no_refusals"]},
             # Scanners send random Host headers: the request line already records the 400.
             # (A NullHandler: with no handler at all, logging's lastResort prints plain text.)
             "django.security.DisallowedHost": {"handlers": ["null"], "propagate": False},
@@ -136,3 +137,14 @@ class DropRunserverRequestLines:
 
     def filter(self, record):
         return record.msg != self.REQUEST_LINE
+
+
+class DropRefusals:
+    """Drop Django's ERROR line for a 503 the server chose to give (no reader free for a body,
+    plumbing/readers.py): the request log already records it, as a WARNING."""
+
+    def filter(self, record):
+        from plumbing.bodies import BODY_ERROR  # imports Django's settings: not at start-up
+
+        request = getattr(record, "request", None)
+        return BODY_ERROR not in getattr(request, "META", {})

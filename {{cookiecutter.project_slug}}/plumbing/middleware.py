@@ -6,8 +6,10 @@ import uuid
 from django.conf import settings
 from django.http import JsonResponse
 
-from plumbing.bodies import BODY_ERROR, BUSY, TIMEOUT, TOO_LARGE, body_limit, declared_length
+from plumbing.bodies import BODY_ERROR, TOO_LARGE, body_limit, declared_length
+from plumbing.environ import BAD_HOST, BAD_REQUEST, HEADERS_TOO_LARGE, NOT_ALLOWED
 from plumbing.logging import request_id_var
+from plumbing.readers import ADDRESS_BUSY, BUSY, STALLED, TIMEOUT
 
 logger = logging.getLogger("plumbing.requests")
 
@@ -34,7 +36,7 @@ class RequestLogMiddleware:
             duration_ms = round((time.perf_counter() - start) * 1000, 1)
             response["X-Request-ID"] = request_id
             status = response.status_code
-            if status >= 500:
+            if status >= 500 and BODY_ERROR not in request.META:  # a refusal is no server error
                 level = logging.ERROR
             elif status >= 400:
                 level = logging.WARNING
@@ -77,14 +79,15 @@ class HeadRequestMiddleware:
 
 
 class RequestBodyLimitMiddleware:
-    """413 for a body over its limit, before anything reads it; 408 and 503 for bodies that
-    plumbing.bodies could not read in time or had no reader for. All JSON, with the request id.
+    """Answer the requests plumbing.bodies refused before Django (a body over its limit, too
+    slow, or with no reader free; a header, method or host refused by plumbing.environ), and
+    413 for a body over its limit before anything reads it. All JSON, with the request id; it
+    sits below the security-header middleware, so these answers carry the site's headers.
 
     Django checks DATA_UPLOAD_MAX_MEMORY_SIZE only when request.body is read; DRF's parsers read
     the stream directly, so without this a JSON body of any size would be loaded into memory.
     The limit depends on the Content-Type (plumbing.bodies.body_limit: file uploads may be
-    larger). Under the web server, plumbing.bodies has already refused oversized chunked bodies
-    and slow ones; this also covers the test client and any other server.
+    larger). This also covers the test client and any other server.
     """
 
     def __init__(self, get_response):
@@ -95,23 +98,35 @@ class RequestBodyLimitMiddleware:
         error = request.META.get(BODY_ERROR)
         if error is None and (declared_length(request.META) or 0) > limit:
             error = TOO_LARGE
-        if error == TOO_LARGE:
-            detail = f"Request body too large: the limit is {limit} bytes."
-            return self.refuse(detail, 413)
-        if error == TIMEOUT:
-            detail = f"Request body not received within {settings.REQUEST_BODY_TIMEOUT:g} seconds."
-            return self.refuse(detail, 408)
-        if error == BUSY:
-            detail = "Too many uploads in progress; try again shortly."
-            return self.refuse(detail, 503, {"Retry-After": "5"})
-        return self.get_response(request)
-
-    @staticmethod
-    def refuse(detail, status, headers=None):
+        if error is None:
+            return self.get_response(request)
+        status, detail, headers = self.answer(error, limit)
         # With a length, the client knows the answer is complete while its body is unsent.
         response = JsonResponse({"detail": detail}, status=status, headers=headers)
         response["Content-Length"] = str(len(response.content))
         return response
+
+    @staticmethod
+    def answer(error, limit):
+        """(status, detail, headers) for a refusal's name."""
+        seconds = settings.REQUEST_BODY_TIMEOUT
+        idle = settings.REQUEST_BODY_IDLE_TIMEOUT
+        answers = {
+            TOO_LARGE: (413, f"Request body too large: the limit is {limit} bytes.", None),
+            TIMEOUT: (408, f"Request body not received within {seconds:g} seconds.", None),
+            STALLED: (408, f"Request body stopped arriving for {idle:g} seconds.", None),
+            ADDRESS_BUSY: (
+                429,
+                "Too many uploads in progress from your address.",
+                {"Retry-After": "5"},
+            ),
+            BUSY: (503, "Too many uploads in progress; try again shortly.", {"Retry-After": "5"}),
+            BAD_REQUEST: (400, "Bad request.", None),
+            NOT_ALLOWED: (405, "Method not allowed.", None),
+            BAD_HOST: (400, "Bad request (invalid host).", None),
+            HEADERS_TOO_LARGE: (431, "Request headers too large.", None),
+        }
+        return answers[error]
 
 
 class CrossOriginResourcePolicyMiddleware:

@@ -43,12 +43,18 @@ def client_ip(request):
     """The client's address: settings.CLIENT_IP_HEADER when set (Railway: X-Real-IP), else the
     TCP peer. IPv4-mapped IPv6 (a server on [::]) is unwrapped so each IPv4 client counts alone.
     """
+    return address_in(request.META)
+
+
+def address_in(meta):
+    """client_ip() of a request's META (or WSGI environ), for code that runs before Django."""
     candidates = []
     if settings.CLIENT_IP_HEADER:
         meta_key = "HTTP_" + settings.CLIENT_IP_HEADER.upper().replace("-", "_")
         # With a list (X-Forwarded-For), the right-most entry is the one our proxy added.
-        candidates.append(request.META.get(meta_key, "").split(",")[-1].strip())
-    candidates.append(request.META.get("REMOTE_ADDR", ""))
+        # plumbing/environ.py refuses the header sent twice and drops look-alikes ("X_Real_IP").
+        candidates.append(meta.get(meta_key, "").split(",")[-1].strip())
+    candidates.append(meta.get("REMOTE_ADDR", ""))
     for candidate in candidates:
         try:
             address = ipaddress.ip_address(candidate)

@@ -56,7 +56,13 @@ def test_the_expiry_check_adds_no_query_and_no_write(client, user, settings):
         settings.TOKEN_LIFETIME = lifetime
         with CaptureQueriesContext(connection) as captured:
             assert me(client, token.key).status_code == 200
-        queries[lifetime] = [query["sql"] for query in captured.captured_queries]
+        # The backstop throttles send their counts when a second has passed (plumbing/ratelimit.py):
+        # on a slow machine that may fall in either request, so those sends are not compared.
+        queries[lifetime] = [
+            query["sql"]
+            for query in captured.captured_queries
+            if "ratelimit_counter" not in query["sql"]
+        ]
     assert len(queries[None]) == len(queries[timedelta(days=30)])
     token_queries = [sql for sql in queries[timedelta(days=30)] if "authtoken_token" in sql]
     assert [sql.split()[0] for sql in token_queries] == ["SELECT"]
