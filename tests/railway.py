@@ -30,6 +30,9 @@ def production_env(**extra):
         # What a test does, not a deploy: SQLite in a throwaway checkout. Without this the app
         # refuses to start on Railway without DATABASE_URL (tests/test_accounts.py shows it).
         "ALLOW_EPHEMERAL_SQLITE": "true",
+        # Uploads on the throwaway checkout's disk, served by the app; without this (and without
+        # a bucket) the app refuses to start on Railway (tests/test_files.py shows it).
+        "ALLOW_EPHEMERAL_MEDIA": "true",
         "WEB_CONCURRENCY": "2",
     }
     env.update({key: str(value) for key, value in extra.items()})

@@ -26,8 +26,8 @@ from botocore.exceptions import ClientError
 
 from baked_venvs import venv_env
 from http_clients import signup
-from processes import free_port
-from railway import HTTPS, PROBE, deploy_copy, production_env
+from processes import free_port, run
+from railway import HTTPS, PROBE, deploy_copy, procfile_command, production_env
 from rate_windows import fresh_client_ip
 from servers import Server
 from services import reachable, unavailable
@@ -187,6 +187,55 @@ def test_upload_list_presigned_download_delete(s3web, moto, bucket):
         moto.client().head_object(Bucket=bucket, Key=key)
     assert gone.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
     assert call(s3web, "GET", f"/api/files/{created['id']}/", token)[0] == 404
+
+
+def test_a_public_file_has_a_stable_url_that_redirects_to_a_cacheable_link(s3web, moto, bucket):
+    content = png(b"catalog image")
+    key = f"public/catalog/{uuid.uuid4().hex}.png"
+    moto.client().put_object(Bucket=bucket, Key=key, Body=content, ContentType="image/png")
+    path = "/" + key  # the stable URL: /public/<folder>/<name>, no token, no expiry
+    status, headers, _ = s3web.http.get(path, {**HTTPS, "X-Real-IP": fresh_client_ip()})
+    assert status == 302
+    assert headers["Cache-Control"] == "public, max-age=3600"  # PUBLIC_FILES_MAX_AGE
+    location = headers["Location"]
+    assert location.startswith(f"{moto.endpoint}/{bucket}/{key}?") and "X-Amz-Expires=7200" in location
+    with urllib.request.urlopen(location, timeout=10) as response:
+        assert response.read() == content
+        assert response.headers["Content-Type"] == "image/png"
+        assert response.headers["Cache-Control"] == "public, max-age=7200"
+    # The rest of the bucket stays private: only keys under public/ are served.
+    private = f"files/{uuid.uuid4().hex}.png"
+    moto.client().put_object(Bucket=bucket, Key=private, Body=content)
+    for probe in (f"/public/../{private}", f"/public/%2e%2e/{private}", f"/{private}"):
+        status, headers, _ = s3web.http.get(probe, {**HTTPS, "X-Real-IP": fresh_client_ip()})
+        assert status in (400, 404) and "Location" not in headers, probe
+
+
+def test_railway_without_a_bucket_refuses_to_start(deployed):
+    project, venv = deployed
+    env = venv_env(venv, production_env())
+    del env["ALLOW_EPHEMERAL_MEDIA"]  # a Railway service with no bucket and no volume
+    result = run(["sh", "-c", procfile_command(project)], project, env, timeout=120, check=False)
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line == (
+        "django.core.exceptions.ImproperlyConfigured: No bucket on Railway: uploaded files on the"
+        " container's disk would be lost at the next deploy. Set BUCKET, ACCESS_KEY_ID,"
+        " SECRET_ACCESS_KEY, REGION, ENDPOINT from a Railway bucket (docs/files.md), put MEDIA_ROOT"
+        " on a volume, or set ALLOW_EPHEMERAL_MEDIA=true to accept that."
+    )
+
+
+def test_without_a_bucket_the_download_url_works_in_production(web):
+    token = signup(web)
+    content = png(b"on the disk")
+    status, created = upload(web, token, content)
+    assert status == 201, created
+    assert created["url"].startswith(f"https://{HTTPS['Host']}/media/files/")
+    path = created["url"].split(HTTPS["Host"], 1)[1]
+    status, headers, body = web.http.get(path, {**HTTPS, "X-Real-IP": fresh_client_ip()})
+    assert status == 200 and body == content
+    assert headers["Content-Type"] == "image/png"
 
 
 def test_another_user_gets_404(s3web):

@@ -95,6 +95,18 @@ def apps_list(steps):
     return named.group(1)
 
 
+def take_the_upgrade_notes(project):
+    """What the CHANGELOG's upgrade notes ask of this user: the suite now fuzzes their own app,
+    whose serializer (DRF's ModelSerializer, as the old walkthrough wrote it) turns a number sent
+    for a text field into text; the note's fix is plumbing.fields.StrictModelSerializer."""
+    assert "StrictModelSerializer" in (TEMPLATE_DIR / "CHANGELOG.md").read_text()
+    path = project / "orders/serializers.py"
+    text = path.read_text()
+    assert "class OrderSerializer(serializers.ModelSerializer):" in text
+    text = text.replace("from rest_framework import serializers\n", "from plumbing.fields import StrictModelSerializer\n")
+    path.write_text(text.replace("(serializers.ModelSerializer)", "(StrictModelSerializer)"))
+
+
 def make_the_users_edits(project):
     """A settings change and an extra installed app, and a line of their own in the README."""
     settings = project / "config/settings.py"
@@ -199,6 +211,7 @@ def test_cruft_update_from_the_previous_release_keeps_the_users_app_settings_and
         assert 'path("api/", include("orders.urls")),' in (project / "config/urls.py").read_text()
         assert "orders/models.py" in sh("git ls-files orders", project, base).stdout
 
+        take_the_upgrade_notes(project)
         # The updated docs' post-update checklist, as written, with the updated requirements.
         new = venvs.for_project(project)
         env = venv_env(new, {**base, "DATABASE_URL": url, "DATABASE_SSL_REQUIRE": "false"})

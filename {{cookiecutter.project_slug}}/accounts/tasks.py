@@ -10,17 +10,12 @@ from django.conf import settings
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
-{%- if cookiecutter.django_version == "6.1" %}
-from django.tasks import task
-{%- endif %}
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-{%- if cookiecutter.django_version == "5.2" %}
-from django_tasks import task
-{%- endif %}
 from rest_framework.authtoken.models import Token
 
 from plumbing.schedule import cron
+from plumbing.tasks import task
 
 from .authentication import expired_before
 

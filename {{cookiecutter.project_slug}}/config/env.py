@@ -261,6 +261,26 @@ def env_bucket() -> dict[str, str] | None:
     return values
 
 
+def env_media_root(
+    name: str, default: str = "media", *, base_dir: Path, bucket: dict[str, str] | None
+) -> Path:
+    """MEDIA_ROOT (relative to the project). On Railway without a bucket, uploads on the
+    container's disk would be lost at the next deploy: refused unless MEDIA_ROOT is on a volume
+    (or ALLOW_EPHEMERAL_MEDIA=true says so)."""
+    media_root = base_dir / env(name, default)
+    if bucket or not env("RAILWAY_ENVIRONMENT_NAME") or env_bool("ALLOW_EPHEMERAL_MEDIA", False):
+        return media_root
+    volume = env("RAILWAY_VOLUME_MOUNT_PATH")
+    if volume and media_root.resolve().is_relative_to(Path(volume).resolve()):
+        return media_root
+    raise ImproperlyConfigured(
+        "No bucket on Railway: uploaded files on the container's disk would be lost at the next"
+        f" deploy. Set {', '.join(BUCKET_REQUIRED + BUCKET_OPTIONAL)} from a Railway bucket"
+        f" (docs/files.md), put {name} on a volume, or set ALLOW_EPHEMERAL_MEDIA=true to accept"
+        " that."
+    )
+
+
 def media_storage(bucket: dict[str, str] | None) -> dict[str, Any]:
     """STORAGES["default"]: django-storages' S3 backend for a bucket, else the local disk.
 

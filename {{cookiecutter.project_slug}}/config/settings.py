@@ -24,6 +24,7 @@ from config.env import (
     env_float,
     env_int,
     env_list,
+    env_media_root,
     env_rate,
     env_secret_key,
     env_smtp,
@@ -191,12 +192,16 @@ USE_TZ = True
 # In a bucket when its variables are set: a Railway Storage Bucket's BUCKET, ACCESS_KEY_ID,
 # SECRET_ACCESS_KEY, REGION and ENDPOINT referenced into this service, or the same names prefixed
 # S3_ for another S3-compatible provider (config/env.py). Otherwise on the local disk, MEDIA_ROOT,
-# which Railway replaces on every deploy (served only with DEBUG). Objects are private: downloads
+# which Railway replaces on every deploy (so there only on a volume). Objects are private: downloads
 # use presigned URLs. https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
 MEDIA_URL = "media/"
-MEDIA_ROOT = BASE_DIR / env("MEDIA_ROOT", "media")
 BUCKET = env_bucket()  # None: no bucket variables
 MEDIA_BUCKET = BUCKET["BUCKET"] if BUCKET else ""
+# Without a bucket the app serves MEDIA_ROOT itself; on Railway it must then be on a volume.
+MEDIA_ROOT = env_media_root("MEDIA_ROOT", base_dir=BASE_DIR, bucket=BUCKET)
+# Public files' stable URLs may be cached this long (their presigned links live twice as long):
+# plumbing/public_files.py, docs/files.md.
+PUBLIC_FILES_MAX_AGE = env_int("PUBLIC_FILES_MAX_AGE", 3600, low=1, high=302_400)
 # Uploads over 1 MB are spooled to a temporary file, not held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1_048_576
 # Types accepted by POST /api/files/, detected from the bytes (python filetype's names).
@@ -314,6 +319,8 @@ REST_FRAMEWORK = {
     ],
     # drf-spectacular's, documenting each operation's error responses too.
     "DEFAULT_SCHEMA_CLASS": "plumbing.schema.AutoSchema",
+    # django-filter for a view's `filterset_fields`, strict about booleans (plumbing/filters.py).
+    "DEFAULT_FILTER_BACKENDS": ["plumbing.filters.FilterBackend"],
     # DRF's, except that requests refused for missing or bad credentials count against the
     # client address's limit: DRF checks credentials before throttles, so they never would.
     "EXCEPTION_HANDLER": "plumbing.ratelimit.exception_handler",

@@ -1,12 +1,11 @@
 """URL routes. Error pages: plumbing/views.py."""
 
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from plumbing import diagnostics, views
+from plumbing import diagnostics, media, public_files, views
 from plumbing.lockout import login_lockout
 from plumbing.ratelimit import ratelimit
 
@@ -28,10 +27,13 @@ if settings.API_DOCS != "off":
         path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
         path("api/docs/", views.SwaggerView.as_view(url_name="schema"), name="api-docs"),
     ]
-# Uploads on the local disk are served by Django only with DEBUG (static() adds nothing
-# otherwise); a bucket serves them itself, through presigned URLs.
+# Public files: a stable URL on this site for each (plumbing/public_files.py).
+urlpatterns += [path("public/<path:name>", public_files.serve, name="public-file")]
+# Uploads on the local disk (no bucket) are served by the app; a bucket serves them itself,
+# through presigned URLs.
 if not settings.MEDIA_BUCKET:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    media_prefix = settings.MEDIA_URL.lstrip("/")  # Django adds the leading slash
+    urlpatterns += [path(f"{media_prefix}<path:path>", media.serve_local, name="media")]
 
 handler400 = "plumbing.views.bad_request"
 handler403 = "plumbing.views.permission_denied"

@@ -1,14 +1,15 @@
 import unicodedata
 from pathlib import PurePath
 
-import filetype
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 
 from plumbing.media import download_url
+from plumbing.validators import FileTypeValidator, sniff
 
 from .models import File
 
@@ -22,21 +23,11 @@ class FileTooLarge(APIException):
 
 
 class UnsupportedFileType(APIException):
+    """FileTypeValidator's refusal as 415 rather than a field's 400: the request is well formed,
+    its file is of a type this API does not take."""
+
     status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
     default_code = "unsupported_file_type"
-
-    def __init__(self):
-        allowed = ", ".join(settings.UPLOAD_ALLOWED_TYPES)
-        super().__init__(f"Unsupported file type. Allowed: {allowed}.")
-
-
-def sniff(upload):
-    """The MIME type read from the file's first bytes (filetype's signatures), or None.
-    The client's Content-Type and file name are never trusted."""
-    head = upload.read(8192)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    return kind.mime if kind else None
 
 
 def display_name(name):
@@ -83,10 +74,11 @@ class UploadSerializer(serializers.Serializer):
     def validate_file(self, upload):
         if upload.size > settings.MAX_UPLOAD_SIZE:
             raise FileTooLarge()
-        content_type = sniff(upload)
-        if content_type not in settings.UPLOAD_ALLOWED_TYPES:
-            raise UnsupportedFileType()
-        upload.content_type = content_type  # what the storage sends as the object's type
+        try:
+            FileTypeValidator()(upload)  # UPLOAD_ALLOWED_TYPES
+        except ValidationError as error:
+            raise UnsupportedFileType(error.messages[0]) from None
+        upload.content_type = sniff(upload)  # what the storage sends as the object's type
         return upload
 
     def create(self, validated_data):

@@ -44,3 +44,20 @@ class LoginLock(models.Model):
     @property
     def active(self):
         return self.until > timezone.now()
+
+
+class WebhookEvent(models.Model):
+    """A signed webhook delivery already handled (plumbing/webhooks.py): a replay of the same
+    event finds its row and does nothing."""
+
+    endpoint = models.CharField(max_length=100, help_text="The receiving view's name.")
+    event_id = models.CharField(max_length=255, help_text="The provider's id, or the body's hash.")
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhook_event_once")
+        ]
+
+    def __str__(self):
+        return f"{self.endpoint}: {self.event_id}"

@@ -1,4 +1,7 @@
-"""Retries for background tasks, and a log line for each one; the scheduled backup.
+"""The tasks API for app code, retries for background tasks with a log line each; the backup.
+
+`from plumbing.tasks import task` is the one import app code needs: the tasks API of this
+project's Django line (Django's own, or its backport), so app code does not change with it.
 
 The tasks API (django.tasks) records a failure and stops; django-tasks-db has no retries of its
 own. On the database backend a failed task is put back in the queue, on the same row (so its
@@ -24,6 +27,8 @@ from django_tasks.signals import task_finished
 from django_tasks_db import DatabaseBackend
 
 from .schedule import cron
+
+__all__ = ["TaskResultStatus", "task"]
 
 logger = logging.getLogger(__name__)
 

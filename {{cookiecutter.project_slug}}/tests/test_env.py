@@ -15,6 +15,7 @@ from config.env import (
     env_database,
     env_int,
     env_list,
+    env_media_root,
     env_rate,
     env_secret_key,
     env_smtp,
@@ -155,6 +156,27 @@ def test_sqlite_on_railway_needs_a_volume_or_a_yes(environ, tmp_path):
     environ(DATABASE_URL=POSTGRES)
     environ(ALLOW_EPHEMERAL_SQLITE="")
     assert database_name() == "app"
+
+
+def test_uploads_on_railway_need_a_bucket_a_volume_or_a_yes(environ, tmp_path):
+    environ(RAILWAY_ENVIRONMENT_NAME="production", MEDIA_ROOT="", ALLOW_EPHEMERAL_MEDIA="")
+    environ(RAILWAY_VOLUME_MOUNT_PATH="")
+    message = error(env_media_root, "MEDIA_ROOT", base_dir=BASE_DIR, bucket=None)
+    assert message == (
+        "No bucket on Railway: uploaded files on the container's disk would be lost at the next"
+        " deploy. Set BUCKET, ACCESS_KEY_ID, SECRET_ACCESS_KEY, REGION, ENDPOINT from a Railway"
+        " bucket (docs/files.md), put MEDIA_ROOT on a volume, or set ALLOW_EPHEMERAL_MEDIA=true"
+        " to accept that."
+    )
+    assert env_media_root("MEDIA_ROOT", base_dir=BASE_DIR, bucket=RAILWAY_BUCKET)
+    environ(RAILWAY_VOLUME_MOUNT_PATH=str(tmp_path), MEDIA_ROOT=str(tmp_path / "media"))
+    assert env_media_root("MEDIA_ROOT", base_dir=BASE_DIR, bucket=None) == tmp_path / "media"
+    environ(MEDIA_ROOT="media")  # in the project, not on the volume
+    error(env_media_root, "MEDIA_ROOT", base_dir=BASE_DIR, bucket=None)
+    environ(ALLOW_EPHEMERAL_MEDIA="true")
+    assert env_media_root("MEDIA_ROOT", base_dir=BASE_DIR, bucket=None) == BASE_DIR / "media"
+    environ(ALLOW_EPHEMERAL_MEDIA="", RAILWAY_ENVIRONMENT_NAME="")  # off Railway the disk stays
+    assert env_media_root("MEDIA_ROOT", base_dir=BASE_DIR, bucket=None) == BASE_DIR / "media"
 
 
 def test_counters_live_in_the_database_unless_redis_is_set(environ):

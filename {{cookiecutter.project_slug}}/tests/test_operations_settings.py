@@ -29,7 +29,7 @@ def test_daily_at_three_with_a_bucket_and_off_without(load_settings):
 
 def test_a_backup_on_railway_without_a_bucket_is_refused(load_settings, settings):
     railway = {**NO_BUCKET, "RAILWAY_ENVIRONMENT_NAME": "production"}
-    railway["ALLOW_EPHEMERAL_SQLITE"] = "true"
+    railway.update(ALLOW_EPHEMERAL_SQLITE="true", ALLOW_EPHEMERAL_MEDIA="true")
     settings.BACKUP_NEEDS_BUCKET = load_settings(railway)["BACKUP_NEEDS_BUCKET"]
     with pytest.raises(CommandError, match="^No bucket to back up to"):
         call_command("backup")

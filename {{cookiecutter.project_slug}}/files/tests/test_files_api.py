@@ -37,12 +37,6 @@ def png(payload=b""):
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 @pytest.fixture
 def make_client(django_user_model):
     def make(username="alice"):
@@ -90,6 +84,19 @@ def test_upload_list_download_delete(make_client, media_root):
     assert not path.exists()
     assert not File.objects.exists()
     assert client.get(f"/api/files/{created['id']}/", secure=True).status_code == 404
+
+
+def test_the_download_url_works_without_a_bucket_with_debug_off(make_client, settings):
+    assert not settings.DEBUG and not settings.MEDIA_BUCKET
+    client = make_client()
+    content = png(b"served")
+    url = upload(client, content).json()["url"]
+    download = client.get(url, secure=True)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == content
+    assert download["Content-Type"] == "image/png"
+    assert download["Content-Disposition"] == "attachment"
+    assert client.get("/media/../config/settings.py", secure=True).status_code in (400, 404)
 
 
 def test_another_users_files_are_404(make_client):

@@ -2,7 +2,6 @@
 TASKS_MAX_ATTEMPTS runs (plumbing/tasks.py), using django-tasks-db's own worker loop."""
 
 import logging
-import signal
 
 import pytest
 from django.core.management import call_command
@@ -15,7 +14,6 @@ from django_tasks import TaskResultStatus, task
 
 # Real transactions: db_worker closes connections that are inside one (as a test's would be).
 pytestmark = pytest.mark.django_db(transaction=True)
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 calls = []
 
 
@@ -28,24 +26,20 @@ def fails_twice():
 
 
 @pytest.fixture
-def run_once(settings, caplog):
-    """Enqueue fails_twice on the database backend, run db_worker until nothing is ready, and
-    return the refreshed result. Keeps pytest's own signal handlers."""
-    settings.TASKS = DATABASE_TASKS
+def run_once(settings, caplog, run_worker):
+    """Enqueue fails_twice on the database backend, run the worker until nothing is ready, and
+    return the refreshed result."""
     settings.TASKS_RETRY_DELAY = 0
     calls.clear()
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
 
     def run():
         result = fails_twice.enqueue()
         with caplog.at_level(logging.INFO):
-            call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+            run_worker()
         result.refresh()
         return result
 
-    yield run
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
+    return run
 
 
 def test_failed_task_is_retried_until_it_succeeds(settings, run_once, caplog):
@@ -77,3 +71,9 @@ def test_worker_refuses_to_start_when_tasks_run_immediately(settings):
     settings.TASKS_BACKEND = "immediate"
     with pytest.raises(CommandError, match="Set TASKS_BACKEND=database"):
         call_command("worker")
+
+
+def test_app_code_imports_task_from_plumbing_on_either_django_line():
+    from plumbing import tasks
+
+    assert tasks.task is task and tasks.TaskResultStatus is TaskResultStatus
