@@ -175,7 +175,8 @@ def test_uploads_need_a_token(client):
 
 
 def test_uploads_are_rate_limited_per_user(make_client, settings):
-    settings.RATELIMIT_RATES = {**settings.RATELIMIT_RATES, "upload": "2/m"}
+    # A day's window: three uploads cannot straddle two windows, as they could a minute's.
+    settings.RATELIMIT_RATES = {**settings.RATELIMIT_RATES, "upload": "2/d"}
     alice, bob = make_client("alice"), make_client("bob")
     assert [upload(alice, png()).status_code for _ in range(3)] == [201, 201, 429]
     assert upload(bob, png()).status_code == 201
