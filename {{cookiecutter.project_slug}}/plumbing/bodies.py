@@ -7,8 +7,9 @@ interface, https://github.com/emmett-framework/granian/blob/master/docs/spec/RSG
 reads its whole body within its size and time limits, into memory or into a temporary file past
 FILE_UPLOAD_MAX_MEMORY_SIZE. Only then does Django run, on one of WEB_THREADS threads, in
 arrival order; /health/ and static files run on two small pools of their own (pool_for), so
-they never queue behind requests that wait on a stalled database. A slow client, or a request waiting its turn, costs a few KB and its bytes: no
-thread (under granian's WSGI interface each held one).
+they never queue behind requests that wait on a stalled database. A slow client, or a request
+waiting its turn, costs a few KB and its bytes: no thread (under granian's WSGI interface each
+held one).
 
 Django keeps its database connections per thread, so a process holds at most WEB_THREADS per
 database. A streaming response produces each piece on one of those threads and sends it from
