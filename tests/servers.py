@@ -30,7 +30,21 @@ class Server:
             railway_build(self.project, self.env)
         return self
 
-    def start(self):
+    def start(self, attempts=3):
+        """Start and wait for /health/; another process may take the free port between
+        free_port() and the server's bind (tests run in parallel): then again on a new port."""
+        for attempt in range(attempts):
+            try:
+                return self.start_once()
+            except AssertionError as error:
+                if "Address already in use" not in str(error) or attempt == attempts - 1:
+                    raise
+                self.log.close()
+                self.port = free_port()
+                self.env["PORT"] = str(self.port)
+                self.http = Http(f"http://127.0.0.1:{self.port}")
+
+    def start_once(self):
         self.build()
         self.log = self.log_path.open("wb")
         self.process = subprocess.Popen(
