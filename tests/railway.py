@@ -62,6 +62,13 @@ BUILD_OUTPUTS = ("staticfiles", "staticfiles-manifest")
 NOT_BUILD_INPUT = {*BUILD_OUTPUTS, "__pycache__", ".venv", ".git", "logs", "media"}
 
 
+def refusal_to_start(project, env):
+    """Run the Procfile web command, which must refuse to start: the last line it wrote."""
+    result = run(["sh", "-c", procfile_command(project)], project, env, timeout=120, check=False)
+    assert result.returncode != 0, result.stdout
+    return result.stderr.strip().splitlines()[-1]
+
+
 def railpack_build_commands(project):
     """The commands the project's railpack.json adds to Railpack's build step ("..." stands for
     Railpack's own commands: none for a pip project)."""
