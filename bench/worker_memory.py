@@ -1,5 +1,6 @@
-"""Worker memory of the Procfile web command, quickly: VmRSS, PSS and USS of each worker at rest
-and after a short load (what bench/run.py's `worker_memory_mb` reads), without the full run.
+"""Memory of the Procfile web command, quickly: VmRSS, PSS and USS of each worker, and the PSS of
+the whole server (master and workers, the budget's figure), at rest and after a short load (what
+bench/run.py's `server_memory_mb` reads), without the full run.
 
     python bench/worker_memory.py [--project DIR] [--requests 2000] [--env NAME=VALUE ...]
 
@@ -51,13 +52,14 @@ def mappings(pid):
     return sizes
 
 
-def show(label, workers):
+def show(label, workers, master):
     for w in workers:
         print(f"{label:>6} worker {w['pid']}: VmRSS {w['rss']:.1f} (anon {w['anon']:.1f}, "
               f"file {w['file']:.1f})  PSS {w['pss']:.1f}  USS {w['uss']:.1f} MB")
     print(f"{label:>6} mean: VmRSS {statistics.mean(w['rss'] for w in workers):.1f}  "
           f"PSS {statistics.mean(w['pss'] for w in workers):.1f}  "
-          f"USS {statistics.mean(w['uss'] for w in workers):.1f} MB", flush=True)
+          f"USS {statistics.mean(w['uss'] for w in workers):.1f} MB; whole server PSS "
+          f"{bench.server_memory_mb(master)['total_pss']:.1f} MB", flush=True)
 
 
 def main():
@@ -82,12 +84,12 @@ def main():
         try:
             token = bench.token_for(deployed, {**server.env, "DJANGO_SETTINGS_MODULE": "config.settings"})
             workers = figures(server.process.pid)
-            show("rest", workers)
+            show("rest", workers, server.process.pid)
             at_rest = mappings(workers[0]["pid"])
             headers = {"Host": RAILWAY_DOMAIN, "X-Forwarded-Proto": "https", "Authorization": f"Token {token}"}
             statuses = [server.http.get("/api/auth/me/", headers)[0] for _ in range(args.requests)]
             print("statuses:", {s: statuses.count(s) for s in set(statuses)})
-            show("loaded", figures(server.process.pid))
+            show("loaded", figures(server.process.pid), server.process.pid)
             if args.mappings:
                 loaded = mappings(workers[0]["pid"])
                 print(f"worker {workers[0]['pid']}'s resident MB by mapping, at rest -> loaded:")
