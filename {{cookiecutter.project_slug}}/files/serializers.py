@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 
 from plumbing.media import download_url
-from plumbing.validators import FileTypeValidator, sniff
+from plumbing.validators import FileTypeValidator
 
 from .models import File
 
@@ -75,10 +75,10 @@ class UploadSerializer(serializers.Serializer):
         if upload.size > settings.MAX_UPLOAD_SIZE:
             raise FileTooLarge()
         try:
-            FileTypeValidator()(upload)  # UPLOAD_ALLOWED_TYPES
+            # Checked against UPLOAD_ALLOWED_TYPES; the storage sends it as the object's type.
+            upload.content_type = FileTypeValidator().allowed_type(upload)
         except ValidationError as error:
             raise UnsupportedFileType(error.messages[0]) from None
-        upload.content_type = sniff(upload)  # what the storage sends as the object's type
         return upload
 
     def create(self, validated_data):

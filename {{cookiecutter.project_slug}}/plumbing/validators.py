@@ -38,11 +38,17 @@ class FileTypeValidator:
         self.allowed = list(allowed) if allowed is not None else None
 
     def __call__(self, upload) -> None:
+        self.allowed_type(upload)
+
+    def allowed_type(self, upload) -> str:
+        """The file's MIME type, read from its bytes; ValidationError when it is not allowed."""
         allowed = self.allowed if self.allowed is not None else settings.UPLOAD_ALLOWED_TYPES
-        if sniff(upload) not in allowed:
+        content_type = sniff(upload)
+        if content_type not in allowed:
             raise ValidationError(
                 self.message, code=self.code, params={"allowed": ", ".join(allowed)}
             )
+        return content_type
 
     def __eq__(self, other):
         return isinstance(other, FileTypeValidator) and self.allowed == other.allowed

@@ -25,6 +25,13 @@ def test_the_bytes_decide_not_the_name_or_content_type():
     assert refused.value.messages == ["Unsupported file type. Allowed: image/png."]
 
 
+def test_allowed_type_gives_the_type_read_from_the_bytes():
+    # What the upload API stores as the object's type: one read of the file, left at its start.
+    pdf = upload(PDF, name="x.png", content_type="image/png")
+    assert FileTypeValidator(["application/pdf"]).allowed_type(pdf) == "application/pdf"
+    assert pdf.read() == PDF
+
+
 def test_without_a_list_the_setting_decides(settings):
     settings.UPLOAD_ALLOWED_TYPES = ["application/pdf"]
     FileTypeValidator()(upload(PDF))
