@@ -159,6 +159,19 @@ def wrk(url, headers, seconds, connections, pin=False, side=None):
             "errors": int(non2xx.group(1)) if non2xx else 0, **cpu}
 
 
+def process_memory_mb(pid):
+    """One process's memory from /proc, in MB: VmRSS with its anonymous and file-backed parts,
+    PSS and USS (Private_Clean + Private_Dirty)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+
+    def mb(name, text):
+        return int(re.search(rf"^{name}:\s+(\d+) kB", text, re.M).group(1)) / 1024
+
+    return {"rss": mb("VmRSS", status), "anon": mb("RssAnon", status), "file": mb("RssFile", status),
+            "pss": mb("Pss", rollup), "uss": mb("Private_Clean", rollup) + mb("Private_Dirty", rollup)}
+
+
 def server_memory_mb(master_pid):
     """Memory of one server: per worker process (mean of its workers) VmRSS, PSS (shared pages
     split between the processes sharing them) and USS (pages only that process has, what one more
@@ -167,24 +180,10 @@ def server_memory_mb(master_pid):
     a shared page in every process mapping it, so a server that imports Django once before it
     forks (ours) is charged for it in each worker, and one that imports it in each worker
     (gunicorn without `--preload`) is not charged for its copies."""
-    children = subprocess.run(["pgrep", "-P", str(master_pid)], capture_output=True, text=True).stdout.split()
-    sizes = {"rss": [], "pss": [], "uss": []}
-    total_pss = 0.0
-    for pid in [str(master_pid), *children]:
-        status = Path(f"/proc/{pid}/status").read_text()
-        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-
-        def kb(name, text=rollup):
-            return int(re.search(rf"^{name}:\s+(\d+) kB", text, re.M).group(1))
-
-        total_pss += kb("Pss") / 1024
-        if pid == str(master_pid):
-            continue
-        sizes["rss"].append(kb("VmRSS", status) / 1024)
-        sizes["pss"].append(kb("Pss") / 1024)
-        sizes["uss"].append((kb("Private_Clean") + kb("Private_Dirty")) / 1024)
-    means = {key: statistics.mean(values) if values else float("nan") for key, values in sizes.items()}
-    return {**means, "total_pss": total_pss}
+    master, *workers = (process_memory_mb(pid) for pid in server_pids(master_pid))
+    means = {key: statistics.mean(worker[key] for worker in workers) if workers else float("nan")
+             for key in ("rss", "pss", "uss")}
+    return {**means, "total_pss": master["pss"] + sum(worker["pss"] for worker in workers)}
 
 
 def start_ours(project, venv, logdir, database_url=None, pin=False):

@@ -26,18 +26,8 @@ from services import create_database, drop_database  # noqa: E402
 
 
 def figures(master):
-    out = []
-    for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split():
-        status = Path(f"/proc/{pid}/status").read_text()
-        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
-
-        def kb(name, text=rollup):
-            return int(re.search(rf"^{name}:\s+(\d+) kB", text, re.M).group(1)) / 1024
-
-        out.append({"pid": pid, "rss": kb("VmRSS", status), "anon": kb("RssAnon", status),
-                    "file": kb("RssFile", status), "pss": kb("Pss"),
-                    "uss": kb("Private_Clean") + kb("Private_Dirty")})
-    return out
+    """Each worker's memory (bench/run.py's process_memory_mb), with its pid."""
+    return [{"pid": pid, **bench.process_memory_mb(pid)} for pid in bench.server_pids(master)[1:]]
 
 
 def mappings(pid):
